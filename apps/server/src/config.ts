@@ -1,0 +1,172 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+/**
+ * Every setting of the server, in one place: its environment variable, the
+ * matching command-line flag (`PORT` → `--port`), the default and why.
+ * Flags win over the environment. A bad value stops the server at start-up
+ * with a message naming the setting.
+ */
+const SETTINGS = {
+  port: {
+    env: "PORT",
+    help: "TCP port for every protocol (gRPC, gRPC-Web, Connect, the web app).",
+    default: 50051,
+    parse: (raw: string) => integer(raw, 0, 65535),
+  },
+  host: {
+    env: "HOST",
+    help: "Address to listen on. 0.0.0.0 accepts connections from anywhere; 127.0.0.1 only from this machine.",
+    default: "0.0.0.0",
+    parse: nonEmpty,
+  },
+  tlsCert: {
+    env: "TLS_CERT",
+    help: "Path to a PEM certificate. With TLS_KEY, the port serves TLS (ALPN h2 + http/1.1) instead of cleartext.",
+    default: undefined,
+    parse: readable,
+  },
+  tlsKey: {
+    env: "TLS_KEY",
+    help: "Path to the PEM private key of TLS_CERT.",
+    default: undefined,
+    parse: readable,
+  },
+  corsOrigins: {
+    env: "CORS_ORIGINS",
+    help: "Comma-separated browser origins allowed to call the API, or * for any. The default is the Vite dev server.",
+    default: ["http://localhost:5173", "http://127.0.0.1:5173"],
+    parse: origins,
+  },
+  webRoot: {
+    env: "WEB_ROOT",
+    help: "Directory of the built web app to serve at /. `pnpm start` points it at apps/web/dist.",
+    default: undefined,
+    parse: nonEmpty,
+  },
+  maxMessageBytes: {
+    env: "MAX_MESSAGE_BYTES",
+    help: "Largest message the server reads or writes; larger ones fail with RESOURCE_EXHAUSTED. gRPC's usual 4 MiB.",
+    default: 4 * 1024 * 1024,
+    parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
+  },
+  shutdownGraceMs: {
+    env: "SHUTDOWN_GRACE_MS",
+    help: "On SIGTERM/SIGINT, how long in-flight calls may run before they are cut off.",
+    default: 10_000,
+    parse: (raw: string) => integer(raw, 0, 3_600_000),
+  },
+  logLevel: {
+    env: "LOG_LEVEL",
+    help: "pino log level: fatal, error, warn, info, debug, trace or silent.",
+    default: "info",
+    parse: (raw: string) => oneOf(raw, ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+type SettingValue<S> = S extends { parse: (raw: string) => infer T; default: infer D } ? T | D : never;
+
+/** The validated configuration of one server. */
+export type ServerConfig = { -readonly [K in keyof Settings]: SettingValue<Settings[K]> };
+
+/** A setting had a value the server cannot use. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** A table of every setting, for `--help` and the README. */
+export function describeSettings(): { env: string; flag: string; default: string; help: string }[] {
+  return Object.values(SETTINGS).map((s) => ({
+    env: s.env,
+    flag: flagOf(s.env),
+    default: s.default === undefined ? "" : String(s.default),
+    help: s.help,
+  }));
+}
+
+/**
+ * Reads the configuration from the environment and command-line flags.
+ * @throws ConfigError naming the setting and the problem
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): ServerConfig {
+  const flags = parseFlags(argv);
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const flag = flagOf(setting.env);
+    const raw = flags[flag] ?? env[setting.env];
+    if (raw === undefined || raw === "") {
+      config[key] = setting.default;
+      continue;
+    }
+    try {
+      config[key] = setting.parse(raw);
+    } catch (e) {
+      const source = flags[flag] !== undefined ? `--${flag}` : setting.env;
+      throw new ConfigError(`${source}=${JSON.stringify(raw)}: ${(e as Error).message}`);
+    }
+  }
+  const result = config as ServerConfig;
+  if ((result.tlsCert === undefined) !== (result.tlsKey === undefined)) {
+    throw new ConfigError("TLS_CERT and TLS_KEY go together: set both or neither");
+  }
+  return result;
+}
+
+function parseFlags(argv: string[]): Record<string, string | undefined> {
+  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [flagOf(s.env), { type: "string" as const }]));
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+function flagOf(env: string): string {
+  return env.toLowerCase().replaceAll("_", "-");
+}
+
+function integer(raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw.trim())) throw new Error("must be a whole number");
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+  return n;
+}
+
+function nonEmpty(raw: string): string {
+  const value = raw.trim();
+  if (value === "") throw new Error("must not be empty");
+  return value;
+}
+
+function readable(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+function origins(raw: string): string[] {
+  const list = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const origin of list) {
+    if (origin === "*") continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new Error(`"${origin}" is not an origin like http://localhost:5173`);
+    }
+    if (url.origin !== origin) throw new Error(`"${origin}" is not an origin; did you mean "${url.origin}"?`);
+  }
+  return list;
+}
+
+function oneOf<const T extends readonly string[]>(raw: string, allowed: T): T[number] {
+  const value = raw.trim().toLowerCase();
+  if (!allowed.includes(value)) throw new Error(`must be one of ${allowed.join(", ")}`);
+  return value as T[number];
+}

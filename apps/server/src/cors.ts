@@ -1,0 +1,20 @@
+import { cors as connectCors } from "@connectrpc/connect";
+import fastifyCors from "@fastify/cors";
+import type { FastifyInstance } from "fastify";
+
+/**
+ * Lets browsers on the given origins call every protocol. The header lists
+ * come from connect-es, so that gRPC-Web trailers (`grpc-status`,
+ * `grpc-message`) and Connect's headers are readable by the page.
+ */
+export async function registerCors(app: FastifyInstance, origins: readonly string[]): Promise<void> {
+  if (origins.length === 0) return;
+  await app.register(fastifyCors, {
+    origin: origins.includes("*") ? true : [...origins],
+    methods: [...connectCors.allowedMethods],
+    allowedHeaders: [...connectCors.allowedHeaders, "x-request-id"],
+    exposedHeaders: [...connectCors.exposedHeaders, "x-request-id"],
+    // Browsers cap it lower (Chromium: 2 h); asking for more is harmless.
+    maxAge: 7200,
+  });
+}

@@ -1,0 +1,98 @@
+import type { Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
+import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
+import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import type { ServerConfig } from "./config.js";
+import { registerCors } from "./cors.js";
+import { notFoundHandler } from "./not-found.js";
+import { createRoutes } from "./routes.js";
+import { registerWebApp } from "./web-app.js";
+
+/** A built, not yet listening, Greeter server. */
+export interface GreeterServer {
+  readonly app: FastifyInstance;
+  readonly health: HealthService;
+  readonly onePort: OnePortServer;
+  /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:50051`. */
+  listen(): Promise<string>;
+  /**
+   * Graceful shutdown: reports NOT_SERVING at once, stops accepting, lets
+   * in-flight calls finish within `shutdownGraceMs`, then closes.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the server without listening: Fastify on a port that speaks
+ * HTTP/1.1 and HTTP/2, with the Connect routes for gRPC, gRPC-Web and
+ * Connect, health endpoints, CORS and, if configured, the web app.
+ */
+export async function buildServer(config: ServerConfig): Promise<GreeterServer> {
+  const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
+  let onePort: OnePortServer | undefined;
+
+  const app = Fastify({
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    // One log line per HTTP request is noise for RPC traffic.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Keep answering during the drain: the drain itself tells clients to
+    // go (GOAWAY, `connection: close`); a 503 would fail calls already sent.
+    return503OnClosing: false,
+    // Fastify's types know one server kind at a time. At run time requests
+    // arrive through `http` or `http2`'s compatibility API, which offers
+    // what Fastify and connect-node use (`request.raw.httpVersion` tells).
+    serverFactory(handler) {
+      onePort = createOnePortServer(handler as DualRequestListener, {
+        tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
+      });
+      return onePort.server as HttpServer;
+    },
+  });
+  if (!onePort) throw new Error("Fastify did not call serverFactory");
+  const port = onePort;
+
+  await registerCors(app, config.corsOrigins);
+  await app.register(fastifyConnectPlugin, {
+    routes: createRoutes({ health }),
+    readMaxBytes: config.maxMessageBytes,
+    writeMaxBytes: config.maxMessageBytes,
+    // Streams still open when the grace period is nearly over end with
+    // UNAVAILABLE, which clients treat as "retry elsewhere", before their
+    // connections are cut.
+    shutdownTimeoutMs: Math.max(0, config.shutdownGraceMs - 200),
+    shutdownError: new ConnectError("the server is shutting down", Code.Unavailable),
+  });
+
+  app.get("/healthz", (_request, reply) => {
+    const serving = health.getStatus(OVERALL_SERVICE) === ServingStatus.SERVING;
+    reply.code(serving ? 200 : 503).send({ status: serving ? "SERVING" : "NOT_SERVING" });
+  });
+  if (config.webRoot) await registerWebApp(app, config.webRoot);
+  app.setNotFoundHandler(notFoundHandler);
+
+  // Runs before Fastify closes the listener: the drain closes it itself,
+  // then waits for in-flight calls.
+  app.addHook("preClose", async () => {
+    await port.drain(config.shutdownGraceMs);
+  });
+
+  return {
+    app,
+    health,
+    onePort: port,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      const { address, family, port: bound } = port.server.address() as AddressInfo;
+      const host = family === "IPv6" ? `[${address}]` : address;
+      return `${config.tlsCert ? "https" : "http"}://${host}:${bound}`;
+    },
+    async close() {
+      health.shutdown();
+      await app.close();
+    },
+  };
+}

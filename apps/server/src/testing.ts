@@ -1,0 +1,26 @@
+import { loadConfig, type ServerConfig } from "./config.js";
+import { buildServer, type GreeterServer } from "./server.js";
+
+export interface TestServer extends GreeterServer {
+  /** Base URL on loopback, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+}
+
+/**
+ * A real Greeter server on 127.0.0.1 and a free port, with defaults fit for
+ * tests (silent, short grace). Stop it with `close()`.
+ */
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const config: ServerConfig = {
+    ...loadConfig({}, []),
+    port: 0,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    shutdownGraceMs: 1_000,
+    ...overrides,
+  };
+  const server = await buildServer(config);
+  const url = await server.listen();
+  return Object.assign(server, { url, port: Number(new URL(url).port) });
+}

@@ -1,0 +1,7 @@
+export {
+  createOnePortServer,
+  type DualRequestListener,
+  type OnePortServer,
+  type OnePortServerOptions,
+} from "./one-port-server.js";
+export { sniffProtocol, type WireProtocol } from "./preface.js";

@@ -1,0 +1,159 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
+import net, { type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { sniffProtocol } from "./preface.js";
+
+/** A request listener that serves both HTTP/1.1 and HTTP/2 (compatibility API) requests. */
+export type DualRequestListener = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
+
+export interface OnePortServerOptions {
+  /**
+   * Serve TLS on the port, offering `h2` and `http/1.1` by ALPN. Without it
+   * the port is cleartext and tells the two apart by the HTTP/2 preface.
+   * @default undefined (cleartext)
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * How long a new cleartext connection may stay silent before it is
+   * dropped, in milliseconds. Covers the time before the server knows which
+   * protocol it speaks, where no HTTP timeout applies yet.
+   * @default 10_000
+   */
+  prefaceTimeoutMs?: number;
+  /**
+   * HTTP/1.1 keep-alive: how long an idle connection stays open.
+   * @default 5_000 (Node's default, which clients such as undici expect)
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * HTTP/1.1: the time a client has to send the whole request head.
+   * @default 60_000 (Node's default)
+   */
+  headersTimeoutMs?: number;
+  /**
+   * HTTP/2 SETTINGS sent to every client.
+   * @default { maxConcurrentStreams: 1000 }
+   */
+  http2Settings?: http2.Settings;
+}
+
+/** One listening port that hands each connection to an HTTP/1.1 or an HTTP/2 server. */
+export interface OnePortServer {
+  /** The listening server: return it from Fastify's `serverFactory`, or call `listen()` on it. */
+  readonly server: net.Server;
+  /** Whether `drain()` has been called. */
+  readonly draining: boolean;
+  /**
+   * Shuts down gracefully: stops accepting connections, sends GOAWAY to
+   * every HTTP/2 client, closes idle HTTP/1.1 connections and answers the
+   * remaining requests with `connection: close`. In-flight requests may
+   * finish within `graceMs`; whatever is still open then is destroyed.
+   * Resolves when every connection is closed.
+   */
+  drain(graceMs: number): Promise<void>;
+}
+
+/** The HTTP/1.1 knobs a drain and the timeouts need. */
+interface Http1Controls {
+  keepAliveTimeout: number;
+  headersTimeout: number;
+  closeIdleConnections(): void;
+}
+
+const DEFAULTS = {
+  prefaceTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  headersTimeoutMs: 60_000,
+  http2Settings: { maxConcurrentStreams: 1000 },
+} satisfies OnePortServerOptions;
+
+/** How often a drain re-checks for HTTP/1.1 connections that turned idle. */
+const DRAIN_POLL_MS = 50;
+
+export function createOnePortServer(listener: DualRequestListener, options: OnePortServerOptions = {}): OnePortServer {
+  const opts = { ...DEFAULTS, ...options };
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  let draining = false;
+
+  // While draining, HTTP/1.1 responses ask the client to close, so that no
+  // new request can arrive on a connection after its answer.
+  const handle: DualRequestListener = (req, res) => {
+    if (draining && req.httpVersionMajor === 1) (res as ServerResponse).shouldKeepAlive = false;
+    listener(req, res);
+  };
+
+  const trackSocket = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+  const trackSession = (session: Http2Session): void => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (draining) session.close();
+  };
+
+  let server: net.Server;
+  let http1: Http1Controls;
+
+  if (opts.tls) {
+    const secure = http2.createSecureServer(
+      { ...opts.tls, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
+      handle,
+    );
+    secure.on("secureConnection", (socket: TLSSocket) => trackSocket(socket));
+    secure.on("session", trackSession);
+    server = secure;
+    // With allowHTTP1, Node serves HTTP/1.1 on this server through the http
+    // module's own connection code, which reads these same fields; only
+    // Node's type definitions lack them.
+    http1 = secure as unknown as Http1Controls;
+  } else {
+    const h1 = http.createServer(handle);
+    const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
+    h2.on("session", trackSession);
+    // The HTTP/1.1 server never listens itself, but Node starts its
+    // idle/headers timeout bookkeeping on 'listening': without it,
+    // closeIdleConnections() and headersTimeout would do nothing.
+    h1.emit("listening");
+    server = net.createServer({ pauseOnConnect: false }, (socket) => {
+      trackSocket(socket);
+      sniffProtocol(
+        socket,
+        opts.prefaceTimeoutMs,
+        (protocol) => (protocol === "h2" ? h2 : h1).emit("connection", socket),
+        () => socket.destroy(),
+      );
+    });
+    server.once("close", () => h1.close());
+    http1 = h1;
+  }
+  http1.keepAliveTimeout = opts.keepAliveTimeoutMs;
+  http1.headersTimeout = opts.headersTimeoutMs;
+
+  async function drain(graceMs: number): Promise<void> {
+    if (!draining) {
+      draining = true;
+      if (server.listening) server.close();
+      for (const session of sessions) session.close();
+    }
+    const deadline = Date.now() + graceMs;
+    while (sockets.size > 0 && Date.now() < deadline) {
+      http1.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
+    }
+    for (const socket of sockets) socket.destroy();
+  }
+
+  return {
+    server,
+    get draining() {
+      return draining;
+    },
+    drain,
+  };
+}
