@@ -12,6 +12,9 @@ import { notFoundHandler } from "./not-found.js";
 import { createRoutes } from "./routes.js";
 import { registerWebApp } from "./web-app.js";
 
+/** Time left, at the end of the grace period, for streams to send their UNAVAILABLE status. */
+const STREAM_CUTOFF_MARGIN_MS = 200;
+
 /** A built, not yet listening, Greeter server. */
 export interface GreeterServer {
   readonly app: FastifyInstance;
@@ -54,17 +57,15 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
   });
   if (!onePort) throw new Error("Fastify did not call serverFactory");
   const port = onePort;
+  // Aborting it ends every running handler (see close()).
+  const shutdown = new AbortController();
 
   await registerCors(app, config.corsOrigins);
   await app.register(fastifyConnectPlugin, {
     routes: createRoutes({ health }),
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
-    // Streams still open when the grace period is nearly over end with
-    // UNAVAILABLE, which clients treat as "retry elsewhere", before their
-    // connections are cut.
-    shutdownTimeoutMs: Math.max(0, config.shutdownGraceMs - 200),
-    shutdownError: new ConnectError("the server is shutting down", Code.Unavailable),
+    shutdownSignal: shutdown.signal,
   });
 
   app.get("/healthz", (_request, reply) => {
@@ -73,12 +74,6 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
   });
   if (config.webRoot) await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);
-
-  // Runs before Fastify closes the listener: the drain closes it itself,
-  // then waits for in-flight calls.
-  app.addHook("preClose", async () => {
-    await port.drain(config.shutdownGraceMs);
-  });
 
   return {
     app,
@@ -92,6 +87,20 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     },
     async close() {
       health.shutdown();
+      // Streams still open when the grace period is nearly over end with
+      // UNAVAILABLE, which clients take as "retry elsewhere", before their
+      // connections are cut.
+      const cutOff = setTimeout(
+        () => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable)),
+        Math.max(0, config.shutdownGraceMs - STREAM_CUTOFF_MARGIN_MS),
+      );
+      try {
+        await port.drain(config.shutdownGraceMs);
+      } finally {
+        clearTimeout(cutOff);
+      }
+      // The drain closed the listener and every connection: what is left is
+      // Fastify's own onClose hooks.
       await app.close();
     },
   };

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { loadConfig, type ServerConfig } from "./config.js";
 import { buildServer, type GreeterServer } from "./server.js";
 
@@ -23,4 +24,16 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
   const server = await buildServer(config);
   const url = await server.listen();
   return Object.assign(server, { url, port: Number(new URL(url).port) });
+}
+
+/** A TCP port that was free a moment ago, for tools that cannot listen on port 0 and report back. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
+import { type Browser, chromium, type Page, type Request } from "playwright-core";
+import { build, createServer as createViteServer, type ViteDevServer } from "vite";
+
+const webRoot = fileURLToPath(new URL("..", import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+// Flags for a headless Chromium on a machine without a network: without the
+// background-networking ones it keeps trying to reach Google's hosts.
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let browser: Browser;
+before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Every request the page sends to a Greeter procedure. */
+function recordRpcs(page: Page): Request[] {
+  const rpcs: Request[] = [];
+  page.on("request", (request) => {
+    if (request.url().includes("/greeter.v1.Greeter/")) rpcs.push(request);
+  });
+  return rpcs;
+}
+
+async function greet(page: Page, name: string): Promise<string> {
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByRole("button", { name: "Greet", exact: true }).click();
+  const status = page.getByRole("status");
+  await status.filter({ hasNotText: /^(Greeting…)?$/ }).waitFor({ timeout: 10_000 });
+  return (await status.textContent()) ?? "";
+}
+
+describe("the web app served by the Greeter server (production build, one port)", () => {
+  let server: TestServer;
+  let outDir: string;
+  let page: Page;
+
+  before(async () => {
+    outDir = await mkdtemp(join(tmpdir(), "greeter-web-"));
+    await build({ root: webRoot, logLevel: "silent", build: { outDir, emptyOutDir: true } });
+    server = await startTestServer({ webRoot: outDir, corsOrigins: [] });
+    page = await browser.newPage();
+  });
+  after(async () => {
+    await page?.close();
+    await server?.close();
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it("greets the name typed into the form, over binary gRPC-Web", async () => {
+    const rpcs = recordRpcs(page);
+    await page.goto(`${server.url}/`);
+    assert.equal(await greet(page, "Ada"), "Hello, Ada!");
+
+    assert.equal(rpcs.length, 1);
+    const [rpc] = rpcs;
+    assert.ok(rpc);
+    assert.equal(rpc.method(), "POST");
+    assert.equal(new URL(rpc.url()).pathname, "/greeter.v1.Greeter/Greet");
+    assert.equal(await rpc.headerValue("content-type"), "application/grpc-web+proto");
+    const response = await rpc.response();
+    assert.equal(response?.headers()["content-type"], "application/grpc-web+proto");
+  });
+
+  it("shows the server's reason for an invalid name", async () => {
+    await page.goto(`${server.url}/`);
+    assert.equal(await greet(page, "   "), "Name must not be empty");
+    assert.match(await greet(page, "x".repeat(101)), /^Name must be at most 100 characters, got 101$/);
+  });
+
+  it("shows streamed greetings one by one as they arrive", async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel("Name", { exact: true }).fill("Grace");
+    await page.getByRole("button", { name: "Stream greetings" }).click();
+    const items = page.getByRole("list", { name: "Streamed greetings" }).getByRole("listitem");
+    // The server sends one every 400 ms: catch the list part-filled, then full.
+    const seen = new Set<number>();
+    for (let i = 0; i < 200 && !seen.has(5); i++) {
+      seen.add(await items.count());
+      await page.waitForTimeout(25);
+    }
+    assert.ok(
+      [1, 2, 3, 4].some((n) => seen.has(n)),
+      `saw only these list lengths: ${[...seen]}`,
+    );
+    assert.deepEqual(await items.allTextContents(), [
+      "Hello, Grace!",
+      "Hola, Grace!",
+      "Bonjour, Grace!",
+      "Hallo, Grace!",
+      "Ciao, Grace!",
+    ]);
+  });
+});
+
+describe("the web app in development (Vite dev server, API on another origin)", () => {
+  let server: TestServer;
+  let vite: ViteDevServer;
+  let page: Page;
+  let origin: string;
+
+  before(async () => {
+    const vitePort = await freePort();
+    origin = `http://127.0.0.1:${vitePort}`;
+    server = await startTestServer({ corsOrigins: [origin] });
+    process.env.VITE_API_URL = server.url;
+    vite = await createViteServer({
+      root: webRoot,
+      logLevel: "silent",
+      server: { port: vitePort, host: "127.0.0.1", strictPort: true },
+    });
+    await vite.listen();
+    page = await browser.newPage();
+  });
+  after(async () => {
+    await page?.close();
+    await vite?.close();
+    await server?.close();
+    delete process.env.VITE_API_URL;
+  });
+
+  it("calls the API cross-origin, allowed by CORS", async () => {
+    const rpcs = recordRpcs(page);
+    await page.goto(`${origin}/`, { waitUntil: "networkidle" });
+    assert.equal(await greet(page, "Linus"), "Hello, Linus!");
+    const rpc = rpcs.find((r) => r.method() === "POST");
+    assert.ok(rpc, "the page sent no gRPC-Web request");
+    assert.equal(new URL(rpc.url()).origin, new URL(server.url).origin);
+    assert.equal((await rpc.response())?.headers()["access-control-allow-origin"], origin);
+  });
+
+  it("says so when the server is down", async () => {
+    await page.goto(`${origin}/`, { waitUntil: "networkidle" });
+    await server.close();
+    assert.equal(await greet(page, "Ada"), `Cannot reach the server at ${server.url}. Is it running?`);
+  });
+});
