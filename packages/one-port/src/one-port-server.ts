@@ -80,10 +80,21 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   const sessions = new Set<Http2Session>();
   let draining = false;
 
-  // While draining, HTTP/1.1 responses ask the client to close, so that no
-  // new request can arrive on a connection after its answer.
+  // HTTP/1.1 responses in progress. When a drain starts, those whose head
+  // is not sent yet are switched to `connection: close`, like every later
+  // one, so no client sends another request on a connection about to close
+  // (the keep-alive race that would fail a call).
+  const http1Responses = new Set<ServerResponse>();
   const handle: DualRequestListener = (req, res) => {
-    if (draining && req.httpVersionMajor === 1) (res as ServerResponse).shouldKeepAlive = false;
+    if (req.httpVersionMajor === 1) {
+      const response = res as ServerResponse;
+      if (draining) {
+        response.shouldKeepAlive = false;
+      } else {
+        http1Responses.add(response);
+        response.once("close", () => http1Responses.delete(response));
+      }
+    }
     listener(req, res);
   };
 
@@ -140,6 +151,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       draining = true;
       if (server.listening) server.close();
       for (const session of sessions) session.close();
+      for (const response of http1Responses) if (!response.headersSent) response.shouldKeepAlive = false;
     }
     const deadline = Date.now() + graceMs;
     while (sockets.size > 0 && Date.now() < deadline) {

@@ -1,0 +1,21 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+
+/** The repository's proto/ directory: independent clients build their stubs from it. */
+export const PROTO_ROOT = fileURLToPath(new URL("../../../../proto", import.meta.url));
+export const GREETER_PROTO = join(PROTO_ROOT, "greeter/v1/greeter.proto");
+
+/** The official health.proto, as the grpc-health-check npm package ships it. */
+export const HEALTH_PROTO = join(
+  dirname(require.resolve("grpc-health-check/package.json")),
+  "proto/health/v1/health.proto",
+);
+
+/** The official reflection protos, as @grpc/reflection ships them. */
+export const REFLECTION_PROTO_ROOT = join(dirname(require.resolve("@grpc/reflection/package.json")), "build/proto");
+
+/** The buf CLI from the @bufbuild/buf npm package. */
+export const BUF = fileURLToPath(new URL("../../../../node_modules/.bin/buf", import.meta.url));

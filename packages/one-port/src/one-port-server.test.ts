@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import http from "node:http";
+import http2 from "node:http2";
+import net, { type AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { createOnePortServer, type DualRequestListener, type OnePortServer } from "./one-port-server.js";
+
+/** Answers with the HTTP version it was reached over, after an optional delay. */
+const versionEcho: DualRequestListener = (req, res) => {
+  const delay = Number(new URL(req.url ?? "/", "http://x").searchParams.get("delay") ?? 0);
+  const timer = setTimeout(() => res.end(`HTTP/${req.httpVersion}`), delay);
+  res.once("close", () => clearTimeout(timer));
+};
+
+async function listen(op: OnePortServer): Promise<number> {
+  await new Promise<void>((resolve) => op.server.listen(0, "127.0.0.1", resolve));
+  return (op.server.address() as AddressInfo).port;
+}
+
+function h2Get(session: http2.ClientHttp2Session, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ":path": path });
+    let body = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (d: string) => {
+      body += d;
+    });
+    stream.on("end", () => resolve(body));
+    stream.on("error", reject);
+  });
+}
+
+function h1Get(port: number, path: string, agent?: http.Agent): Promise<{ body: string; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path, agent }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          body += d;
+        });
+        res.on("end", () => resolve({ body, connection: res.headers.connection }));
+      })
+      .on("error", reject);
+  });
+}
+
+describe("one cleartext port", () => {
+  let op: OnePortServer;
+  let port: number;
+  before(async () => {
+    op = createOnePortServer(versionEcho, { prefaceTimeoutMs: 300 });
+    port = await listen(op);
+  });
+  after(async () => {
+    await op.drain(100);
+  });
+
+  it("serves HTTP/1.1 and HTTP/2 with prior knowledge side by side", async () => {
+    assert.equal((await h1Get(port, "/")).body, "HTTP/1.1");
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      assert.equal(await h2Get(session, "/"), "HTTP/2.0");
+    } finally {
+      session.close();
+    }
+  });
+
+  it("recognises the HTTP/2 preface when it arrives a few bytes at a time", async () => {
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.setNoDelay(true);
+    const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    for (const piece of [preface.subarray(0, 3), preface.subarray(3, 11), preface.subarray(11)]) {
+      socket.write(piece);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // An HTTP/2 server answers the preface with a SETTINGS frame (type 4).
+    const first: Buffer = await new Promise((resolve) => socket.once("data", resolve));
+    socket.destroy();
+    assert.equal(first[3], 0x04);
+  });
+
+  it("tells HTTP/1.1 apart after a single byte", async () => {
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write("G");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.write("ET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    const answer = await new Promise<string>((resolve) => {
+      let got = "";
+      socket.on("data", (d) => {
+        got += d;
+      });
+      socket.on("close", () => resolve(got));
+    });
+    assert.match(answer, /^HTTP\/1\.1 200[\s\S]*HTTP\/1\.1$/);
+  });
+
+  it("drops a connection that says nothing within the preface timeout", async () => {
+    const socket = net.connect(port, "127.0.0.1");
+    const started = Date.now();
+    await new Promise((resolve) => socket.once("close", resolve));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 250 && waited < 5_000, `closed after ${waited} ms`);
+  });
+});
+
+describe("drain", () => {
+  it("lets in-flight requests finish, closes idle connections and refuses new ones", async () => {
+    const op = createOnePortServer(versionEcho);
+    const port = await listen(op);
+    const agent = new http.Agent({ keepAlive: true });
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      await h1Get(port, "/", agent); // leaves an idle keep-alive socket
+      await h2Get(session, "/"); // leaves an open HTTP/2 session
+      const slowH1 = h1Get(port, "/?delay=300");
+      const slowH2 = h2Get(session, "/?delay=300");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const goaway = new Promise((resolve) => session.once("goaway", resolve));
+
+      const drained = op.drain(5_000);
+      assert.equal(op.draining, true);
+      await goaway;
+      const [h1, h2] = await Promise.all([slowH1, slowH2]);
+      assert.equal(h1.body, "HTTP/1.1");
+      assert.equal(h1.connection, "close");
+      assert.equal(h2, "HTTP/2.0");
+      await drained;
+      await assert.rejects(h1Get(port, "/"), /ECONNREFUSED/);
+    } finally {
+      agent.destroy();
+      session.destroy();
+    }
+  });
+
+  it("cuts off what is still running when the grace period ends", async () => {
+    const op = createOnePortServer(versionEcho);
+    const port = await listen(op);
+    const stuck = h1Get(port, "/?delay=60000");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await op.drain(200);
+    assert.ok(Date.now() - started < 2_000);
+    await assert.rejects(stuck, /socket hang up|ECONNRESET/);
+  });
+});
