@@ -131,7 +131,7 @@ describe("bad input over gRPC", () => {
 });
 
 describe("bad input over Connect and gRPC-Web (HTTP/1.1)", () => {
-  const post = (path: string, contentType: string, body: string | Uint8Array) =>
+  const post = (path: string, contentType: string, body: BodyInit) =>
     fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
 
   it("a content-type no protocol knows: 415", async () => {
@@ -160,7 +160,7 @@ describe("bad input over Connect and gRPC-Web (HTTP/1.1)", () => {
   });
 
   it("a truncated gRPC-Web frame: error status in the trailer", async () => {
-    const res = await post(GREET, "application/grpc-web+proto", frame(Buffer.from([0x0a]), 50));
+    const res = await post(GREET, "application/grpc-web+proto", new Uint8Array(frame(Buffer.from([0x0a]), 50)));
     assert.equal(res.status, 200);
     const body = Buffer.from(await res.arrayBuffer());
     assert.match(body.toString("latin1"), /grpc-status: ?3/);

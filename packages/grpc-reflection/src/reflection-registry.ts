@@ -26,10 +26,12 @@ export interface ReflectionRegistry {
 export function createReflectionRegistry(services: Iterable<DescService>): ReflectionRegistry {
   const byName = new Map<string, DescService>();
   for (const service of services) byName.set(service.typeName, service);
+  // Keyed by the proto file name ("greeter/v1/greeter.proto"), as clients
+  // ask for it; DescFile.name lacks the ".proto".
   const files = new Map<string, DescFile>();
   const addFile = (file: DescFile): void => {
-    if (files.has(file.name)) return;
-    files.set(file.name, file);
+    if (files.has(file.proto.name)) return;
+    files.set(file.proto.name, file);
     for (const dep of file.dependencies) addFile(dep);
   };
   for (const service of byName.values()) addFile(service.file);
@@ -37,10 +39,10 @@ export function createReflectionRegistry(services: Iterable<DescService>): Refle
   const encoded = new Map<string, Uint8Array>();
 
   const encode = (file: DescFile): Uint8Array => {
-    let bytes = encoded.get(file.name);
+    let bytes = encoded.get(file.proto.name);
     if (!bytes) {
       bytes = toBinary(FileDescriptorProtoSchema, file.proto);
-      encoded.set(file.name, bytes);
+      encoded.set(file.proto.name, bytes);
     }
     return bytes;
   };
@@ -86,13 +88,13 @@ export function createReflectionRegistry(services: Iterable<DescService>): Refle
     serialize(file, alreadySent) {
       const out: Uint8Array[] = [];
       const visit = (f: DescFile): void => {
-        if (alreadySent.has(f.name)) return;
-        alreadySent.add(f.name);
+        if (alreadySent.has(f.proto.name)) return;
+        alreadySent.add(f.proto.name);
         out.push(encode(f));
         for (const dep of f.dependencies) visit(dep);
       };
       // The requested file goes out even if sent before: the client asked.
-      alreadySent.delete(file.name);
+      alreadySent.delete(file.proto.name);
       visit(file);
       return out;
     },

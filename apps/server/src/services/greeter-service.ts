@@ -25,10 +25,7 @@ export function createGreeterService(): ServiceImpl<typeof Greeter> {
       const count = checkRange(req.count, 1, LIMITS.streamMaxCount, "count");
       const intervalMs = checkRange(req.intervalMs, 0, LIMITS.streamMaxIntervalMs, "interval_ms");
       for (let i = 0; i < count; i++) {
-        if (i > 0 && intervalMs > 0) {
-          // Rejects as soon as the client cancels or the deadline passes.
-          await sleep(intervalMs, undefined, { signal: ctx.signal });
-        }
+        if (i > 0 && intervalMs > 0) await pause(intervalMs, ctx.signal);
         ctx.signal.throwIfAborted();
         yield create(GreetingResponseSchema, greetingFor(name, i));
       }
@@ -56,4 +53,17 @@ export function createGreeterService(): ServiceImpl<typeof Greeter> {
       }
     },
   };
+}
+
+/**
+ * Waits, but ends as soon as the call does (client cancel, deadline, server
+ * shutdown), failing with the call's own reason: a timer's AbortError would
+ * reach the client as INTERNAL.
+ */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (e) {
+    throw signal.aborted ? ConnectError.from(signal.reason) : e;
+  }
 }

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { startTestServer, type TestServer } from "@greeter/server/testing";
+
+const MAIN = fileURLToPath(new URL("main.ts", import.meta.url));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI process, feeding `input` to its stdin. */
+function greeter(args: string[], input = ""): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, GREETER_URL: "" },
+      timeout: 30_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe("greeter CLI", () => {
+  let server: TestServer;
+  let url: string[];
+  before(async () => {
+    server = await startTestServer();
+    url = ["--url", server.url];
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('asks "What is your name?" and greets the answer', async () => {
+    const res = await greeter(url, "Ada\n");
+    assert.deepEqual(res, { code: 0, stdout: "What is your name? Hello, Ada!\n", stderr: "" });
+  });
+
+  for (const protocol of ["grpc", "grpc-web", "connect"]) {
+    it(`greet --name over ${protocol}`, async () => {
+      const res = await greeter(["greet", "--name", "Grace", "--protocol", protocol, ...url]);
+      assert.deepEqual(res, { code: 0, stdout: "Hello, Grace!\n", stderr: "" });
+    });
+  }
+
+  it("stream prints each greeting", async () => {
+    const res = await greeter(["stream", "--name", "Ada", "--count", "3", "--interval", "0", ...url]);
+    assert.equal(res.stdout, "Hello, Ada!\nHola, Ada!\nBonjour, Ada!\n");
+    assert.equal(res.code, 0);
+  });
+
+  it("everyone greets all names at once", async () => {
+    const res = await greeter(["everyone", "Ada", "Grace", "Linus", ...url]);
+    assert.equal(res.stdout, "Hello, Ada, Grace and Linus!\n");
+  });
+
+  for (const protocol of ["grpc", "connect"]) {
+    it(`chat answers each line over ${protocol}`, async () => {
+      const res = await greeter(["chat", "--name", "Ada", "--protocol", protocol, ...url], "hi\nbye\n");
+      assert.equal(res.stdout, 'Hello, Ada! You said: "hi".\nHello, Ada! You said: "bye".\n');
+      assert.equal(res.code, 0);
+    });
+  }
+
+  it("exits 1 with the code and reason of an RPC error", async () => {
+    const res = await greeter(["greet", "--name", " ", ...url]);
+    assert.deepEqual(res, { code: 1, stdout: "", stderr: "greeter: invalid_argument: name must not be empty\n" });
+  });
+
+  it("exits 1 when the server cannot be reached", async () => {
+    const res = await greeter(["greet", "--name", "Ada", "--url", "http://127.0.0.1:1"]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^greeter: unavailable: /);
+  });
+
+  it("stops at the --timeout deadline", async () => {
+    const res = await greeter([
+      "stream",
+      "--name",
+      "Ada",
+      "--count",
+      "10",
+      "--interval",
+      "1000",
+      "--timeout",
+      "300",
+      ...url,
+    ]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^greeter: deadline_exceeded: /);
+  });
+
+  it("exits 2 with usage for a bad command line", async () => {
+    for (const args of [
+      ["greet"],
+      ["shout"],
+      ["greet", "--name", "A", "--protocol", "carrier-pigeon"],
+      ["chat", "--name", "A", "--protocol", "grpc-web"],
+    ]) {
+      const res = await greeter([...args, ...url]);
+      assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
+      assert.match(res.stderr, /Usage: greeter/);
+    }
+  });
+});

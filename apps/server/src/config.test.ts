@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, describeSettings, loadConfig } from "./config.js";
+
+describe("configuration", () => {
+  it("has defaults for a local run", () => {
+    const config = loadConfig({}, []);
+    assert.equal(config.port, 50051);
+    assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
+    assert.deepEqual(config.corsOrigins, ["http://localhost:5173", "http://127.0.0.1:5173"]);
+    assert.equal(config.tlsCert, undefined);
+  });
+
+  it("reads the environment, and flags win over it", () => {
+    const config = loadConfig({ PORT: "8080", CORS_ORIGINS: "https://a.example, https://b.example" }, [
+      "--port",
+      "9090",
+    ]);
+    assert.equal(config.port, 9090);
+    assert.deepEqual(config.corsOrigins, ["https://a.example", "https://b.example"]);
+  });
+
+  for (const [env, message] of [
+    [{ PORT: "65536" }, /^PORT="65536": must be between 0 and 65535$/],
+    [{ PORT: "-1" }, /^PORT="-1": must be a whole number$/],
+    [{ LOG_LEVEL: "loud" }, /^LOG_LEVEL="loud": must be one of fatal, error/],
+    [{ CORS_ORIGINS: "localhost:5173" }, /^CORS_ORIGINS=.*is not an origin/],
+    [{ CORS_ORIGINS: "http://localhost:5173/" }, /did you mean "http:\/\/localhost:5173"\?/],
+    [{ SHUTDOWN_GRACE_MS: "1.5" }, /^SHUTDOWN_GRACE_MS="1.5": must be a whole number$/],
+  ] as const) {
+    it(`refuses ${JSON.stringify(env)}`, () => {
+      assert.throws(
+        () => loadConfig(env, []),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      );
+    });
+  }
+
+  it("refuses unknown flags", () => {
+    assert.throws(() => loadConfig({}, ["--prot", "1"]), ConfigError);
+  });
+
+  it("describes every setting with its flag", () => {
+    const rows = describeSettings();
+    assert.ok(rows.some((r) => r.env === "SHUTDOWN_GRACE_MS" && r.flag === "shutdown-grace-ms"));
+    assert.ok(rows.every((r) => r.help.length > 10));
+  });
+});

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, ServingStatus } from "@greeter/grpc-health";
+import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+
+const MAIN = fileURLToPath(new URL("main.ts", import.meta.url));
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+/** Starts the real entry point, as `pnpm start` would, and waits for its URL. */
+async function startMain(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  let output = "";
+  child.stdout?.setEncoding("utf8");
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (d: string) => {
+    output += d;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 20 s:\n${output}`)), 20_000);
+    child.stdout?.on("data", (d: string) => {
+      output += d;
+      const match = /Greeter listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
+
+describe("the server process", () => {
+  it("drains on SIGTERM: health goes NOT_SERVING, short calls finish, long streams end UNAVAILABLE, exit 0", async () => {
+    const { child, url } = await startMain({ SHUTDOWN_GRACE_MS: "1500" });
+    const transport = createGrpcTransport({ baseUrl: url });
+    const greeter = createClient(Greeter, transport);
+    const health = createClient(Health, transport);
+
+    const watched: ServingStatus[] = [];
+    const watch = (async () => {
+      for await (const res of health.watch({ service: "" })) watched.push(res.status);
+    })().catch((e: unknown) => e);
+    const collect = async (count: number, intervalMs: number) => {
+      const got: string[] = [];
+      try {
+        for await (const res of greeter.greetStream({ name: "Ada", count, intervalMs })) got.push(res.greeting);
+        return { got, code: Code[0] ?? "OK" };
+      } catch (e) {
+        return { got, code: Code[ConnectError.from(e).code] };
+      }
+    };
+    const short = collect(3, 200);
+    const long = collect(100, 200);
+    // Let both streams start and the watch see SERVING.
+    for (let i = 0; i < 100 && watched.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(watched, [ServingStatus.SERVING]);
+
+    const started = Date.now();
+    child.kill("SIGTERM");
+    const [exitCode] = (await once(child, "exit")) as [number | null];
+    const tookMs = Date.now() - started;
+
+    assert.equal(exitCode, 0);
+    assert.ok(tookMs < 5_000, `shutdown took ${tookMs} ms for a 1500 ms grace`);
+    assert.deepEqual(await short, { got: ["Hello, Ada!", "Hola, Ada!", "Bonjour, Ada!"], code: "OK" });
+    const longResult = await long;
+    assert.equal(longResult.code, "Unavailable");
+    assert.ok(longResult.got.length >= 3, `the long stream got ${longResult.got.length} greetings`);
+    await watch;
+    assert.deepEqual(watched, [ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
+  });
+
+  it("refuses a bad setting at start-up, naming it", async () => {
+    await assert.rejects(startMain({ PORT: "eighty" }), /bad configuration: PORT="eighty": must be a whole number/);
+    await assert.rejects(startMain({}, ["--max-message-bytes", "0"]), /--max-message-bytes="0": must be between 1/);
+    await assert.rejects(startMain({ TLS_CERT: "/no/such/cert.pem" }), /TLS_CERT=.*cannot read the file \(ENOENT\)/);
+  });
+});

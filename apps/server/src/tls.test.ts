@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import tls from "node:tls";
+import { promisify } from "node:util";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { GREETER_PROTO } from "./interop/proto-paths.js";
+import { startTestServer, type TestServer } from "./testing.js";
+
+const run = promisify(execFile);
+
+describe("TLS on the one port (ALPN h2 + http/1.1)", () => {
+  let dir: string;
+  let cert: string;
+  let server: TestServer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "greeter-tls-"));
+    await run("openssl", [
+      ..."req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost".split(" "),
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ]);
+    cert = await readFile(join(dir, "cert.pem"), "utf8");
+    server = await startTestServer({ tlsCert: cert, tlsKey: await readFile(join(dir, "key.pem"), "utf8") });
+  });
+  after(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("offers h2 and http/1.1 by ALPN", async () => {
+    for (const [offered, expected] of [
+      [["h2", "http/1.1"], "h2"],
+      [["http/1.1"], "http/1.1"],
+    ] as const) {
+      const socket = tls.connect({ host: "127.0.0.1", port: server.port, ca: cert, ALPNProtocols: [...offered] });
+      await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+      assert.equal(socket.alpnProtocol, expected);
+      socket.destroy();
+    }
+  });
+
+  it("serves gRPC, gRPC-Web and Connect over TLS", async () => {
+    const nodeOptions = { ca: cert };
+    for (const transport of [
+      createGrpcTransport({ baseUrl: server.url, nodeOptions }),
+      createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions }),
+      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions }),
+    ]) {
+      const res = await createClient(Greeter, transport).greet({ name: "Ada" });
+      assert.equal(res.greeting, "Hello, Ada!");
+    }
+  });
+
+  it("serves grpc-js over TLS", async () => {
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(GREETER_PROTO)) as unknown as {
+      greeter: { v1: { Greeter: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client } };
+    };
+    const client = new pkg.greeter.v1.Greeter(
+      `localhost:${server.port}`,
+      grpc.credentials.createSsl(Buffer.from(cert)),
+    ) as grpc.Client & { greet: (req: object, cb: (err: Error | null, res: { greeting: string }) => void) => void };
+    try {
+      const res = await new Promise<{ greeting: string }>((resolve, reject) =>
+        client.greet({ name: "Grace" }, (err, r) => (err ? reject(err) : resolve(r))),
+      );
+      assert.equal(res.greeting, "Hello, Grace!");
+    } finally {
+      client.close();
+    }
+  });
+});
