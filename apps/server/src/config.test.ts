@@ -46,3 +46,13 @@ describe("configuration", () => {
     assert.ok(rows.every((r) => r.help.length > 10));
   });
 });
+
+describe("the README", () => {
+  it("documents every setting", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+    for (const { env, flag } of describeSettings()) {
+      assert.ok(readme.includes(`| \`${env}\` | \`--${flag}\` |`), `README's settings table lacks ${env}`);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /**
@@ -42,7 +43,7 @@ const SETTINGS = {
     env: "WEB_ROOT",
     help: "Directory of the built web app to serve at /. `pnpm start` points it at apps/web/dist.",
     default: undefined,
-    parse: nonEmpty,
+    parse: (raw: string) => resolve(nonEmpty(raw)),
   },
   maxMessageBytes: {
     env: "MAX_MESSAGE_BYTES",
@@ -61,6 +62,12 @@ const SETTINGS = {
     help: "pino log level: fatal, error, warn, info, debug, trace or silent.",
     default: "info",
     parse: (raw: string) => oneOf(raw, ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
+  },
+  logFormat: {
+    env: "LOG_FORMAT",
+    help: "json (one object per line, for log collectors) or pretty (coloured, for people; `pnpm dev` uses it).",
+    default: "json",
+    parse: (raw: string) => oneOf(raw, ["json", "pretty"] as const),
   },
 } as const;
 

@@ -39,7 +39,15 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
   let onePort: OnePortServer | undefined;
 
   const app = Fastify({
-    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    logger:
+      config.logLevel === "silent"
+        ? false
+        : {
+            level: config.logLevel,
+            ...(config.logFormat === "pretty" && {
+              transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss", ignore: "pid,hostname" } },
+            }),
+          },
     // One log line per HTTP request is noise for RPC traffic.
     logController: new LogController({ disableRequestLogging: true }),
     // Keep answering during the drain: the drain itself tells clients to

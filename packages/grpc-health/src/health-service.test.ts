@@ -46,9 +46,9 @@ describe("health service", () => {
     health.shutdown();
     health.setStatus("demo.v1.Demo", ServingStatus.SERVING);
     const list = await client.list({});
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(list.statuses).map(([name, r]) => [name, r.status])),
-      { "": ServingStatus.NOT_SERVING, "demo.v1.Demo": ServingStatus.NOT_SERVING },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(list.statuses).map(([name, r]) => [name, r.status])), {
+      "": ServingStatus.NOT_SERVING,
+      "demo.v1.Demo": ServingStatus.NOT_SERVING,
+    });
   });
 });

@@ -13,7 +13,9 @@ const transport = createRouterTransport((router) => {
   addReflectionServices(router);
 });
 
-async function ask(requests: Parameters<ReturnType<typeof createClient<typeof ServerReflection>>["serverReflectionInfo"]>[0]) {
+async function ask(
+  requests: Parameters<ReturnType<typeof createClient<typeof ServerReflection>>["serverReflectionInfo"]>[0],
+) {
   const client = createClient(ServerReflection, transport);
   const responses = [];
   for await (const res of client.serverReflectionInfo(requests)) responses.push(res);
@@ -26,7 +28,9 @@ async function* one<T>(item: T) {
 
 describe("server reflection", () => {
   it("describes a symbol with descriptors a client can rebuild the schema from", async () => {
-    const [res] = await ask(one({ messageRequest: { case: "fileContainingSymbol", value: "greeter.v1.Greeter.Greet" } }));
+    const [res] = await ask(
+      one({ messageRequest: { case: "fileContainingSymbol", value: "greeter.v1.Greeter.Greet" } }),
+    );
     assert.equal(res?.messageResponse.case, "fileDescriptorResponse");
     const files = (res?.messageResponse.value as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto.map((b) =>
       fromBinary(FileDescriptorProtoSchema, b),
@@ -46,7 +50,9 @@ describe("server reflection", () => {
       yield { messageRequest: { case: "fileByFilename" as const, value: "greeter/v1/greeter.proto" } };
     }
     const responses = await ask(twice());
-    const counts = responses.map((r) => (r.messageResponse.value as { fileDescriptorProto: unknown[] }).fileDescriptorProto.length);
+    const counts = responses.map(
+      (r) => (r.messageResponse.value as { fileDescriptorProto: unknown[] }).fileDescriptorProto.length,
+    );
     assert.deepEqual(counts, [1, 1]);
   });
 
