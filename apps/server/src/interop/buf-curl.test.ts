@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from "../testing.js";
 import { BUF } from "./proto-paths.js";
 
 const run = promisify(execFile);
+const GRPC_H2C = ["--protocol", "grpc", "--http2-prior-knowledge"];
 
 /**
  * `buf curl` is an independent client (Go, connect-go + grpc reflection):
@@ -27,15 +28,7 @@ describe("buf curl with server reflection", () => {
 
   for (const reflectProtocol of ["grpc-v1", "grpc-v1alpha"]) {
     it(`lists every service over ${reflectProtocol}`, async () => {
-      const out = await bufCurl(
-        "--protocol",
-        "grpc",
-        "--http2-prior-knowledge",
-        "--reflect-protocol",
-        reflectProtocol,
-        "--list-services",
-        server.url,
-      );
+      const out = await bufCurl(...GRPC_H2C, "--reflect-protocol", reflectProtocol, "--list-services", server.url);
       assert.deepEqual(out.trim().split("\n").sort(), [
         "greeter.v1.Greeter",
         "grpc.health.v1.Health",
@@ -45,15 +38,7 @@ describe("buf curl with server reflection", () => {
     });
 
     it(`lists the Greeter's methods over ${reflectProtocol}`, async () => {
-      const out = await bufCurl(
-        "--protocol",
-        "grpc",
-        "--http2-prior-knowledge",
-        "--reflect-protocol",
-        reflectProtocol,
-        "--list-methods",
-        server.url,
-      );
+      const out = await bufCurl(...GRPC_H2C, "--reflect-protocol", reflectProtocol, "--list-methods", server.url);
       for (const method of ["Greet", "GreetStream", "GreetEveryone", "Chat"]) {
         assert.ok(out.includes(`greeter.v1.Greeter/${method}\n`), `${method} missing from:\n${out}`);
       }
