@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import type { ServerSpec } from "./cases.js";
+
+/** The core servers run on (h2load gets the other). */
+export const SERVER_CPU = "0";
+
+const CLOCK_TICKS_PER_SEC = 100; // USER_HZ on Linux
+
+export interface RunningServer {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a server pinned to SERVER_CPU and waits for it to print its port. */
+export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  const [command, ...args] = spec.command;
+  if (!command) throw new Error("empty server command");
+  const child: ChildProcess = spawn("taskset", ["-c", SERVER_CPU, command, ...args], {
+    env: { ...process.env, ...spec.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no port within 30 s from ${spec.command.join(" ")}:\n${output}`)),
+      30_000,
+    );
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      const m = /PORT (\d+)|listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1] ?? m[2]));
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${spec.command.join(" ")} exited with ${code}:\n${output}`));
+    });
+  });
+  // Keep reading so a chatty server never blocks on a full pipe.
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const pid = child.pid ?? 0;
+  return {
+    pid,
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** CPU time a process has used so far, in microseconds (user + system). */
+export async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the ")" that ends the command name; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SEC;
+}
+
+/** The peak resident set size of a process, in MB. */
+export async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}

@@ -1,0 +1,147 @@
+// `pnpm bench [--quick]`: our server and the baselines, each on one core,
+// h2load on the other, in interleaved rounds. Prints a table and writes
+// bench/results/latest.md. Speed is judged here, as ratios within one run,
+// never by timed assertions in tests.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type BenchCase, benchCases } from "./cases.js";
+import { h2load, type LoadResult, latencyPercentiles } from "./h2load.js";
+import { cpuMicros, peakRssMb, type RunningServer, startServer } from "./process-stats.js";
+import { type Row, renderReport } from "./report.js";
+
+const run = promisify(execFile);
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 1 : 3;
+const DURATION_SEC = quick ? 3 : 10;
+const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
+// HTTP/2: 8 connections × 32 streams, as in the issue's measurements.
+// HTTP/1.1 has no multiplexing and pipelining is not what clients do, so it
+// gets 64 connections with one request each.
+const H2_LOAD = { connections: 8, streamsPerConnection: 32 };
+const H1_LOAD = { connections: 64, streamsPerConnection: 1 };
+
+async function pythonGrpcStubs(): Promise<string | undefined> {
+  try {
+    await run("/usr/bin/python3", ["-c", "import grpc, grpc_tools"]);
+  } catch {
+    return undefined;
+  }
+  const dir = await mkdtemp(join(tmpdir(), "greeter-bench-py-"));
+  const protoRoot = new URL("../proto", import.meta.url).pathname;
+  await run("/usr/bin/python3", [
+    "-m",
+    "grpc_tools.protoc",
+    `-I${protoRoot}`,
+    `--python_out=${dir}`,
+    `--grpc_python_out=${dir}`,
+    join(protoRoot, "greeter/v1/greeter.proto"),
+  ]);
+  return dir;
+}
+
+async function main(): Promise<void> {
+  if (cpus().length < 2) console.warn("bench: fewer than 2 cores; server and load generator will share one");
+  const stubsDir = await pythonGrpcStubs();
+  const cases = benchCases({ python: stubsDir !== undefined, stubsDir: stubsDir ?? "" });
+  const servers = new Map<BenchCase, RunningServer>();
+  const results = new Map<BenchCase, { runs: LoadResult[]; cpuMicrosPerCall: number[] }>();
+  try {
+    for (const c of cases) {
+      const server = await startServer(c.server);
+      servers.set(c, server);
+      await c.verify(`http://127.0.0.1:${server.port}`);
+      // The body of one call, made right after the verified one: every
+      // measured call must carry exactly as many bytes.
+      const probe = await h2load(c, server.port, { connections: 1, streamsPerConnection: 1, requests: 1 });
+      check(c, probe, 1);
+      expectedDataBytes.set(c.id, probe.dataBytesPerCall);
+      results.set(c, { runs: [], cpuMicrosPerCall: [] });
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of cases) {
+        const server = servers.get(c);
+        const result = results.get(c);
+        if (!server || !result) continue;
+        process.stderr.write(`round ${round}/${ROUNDS}: ${c.label} … `);
+        const shape = c.http1 ? H1_LOAD : H2_LOAD;
+        // A short probe sizes a warm-up of about a second, whose rate sizes
+        // the measured run.
+        const probeRequests = c.messagesPerCall ? 20 : 500;
+        const probe = await h2load(c, server.port, { ...shape, requests: probeRequests });
+        check(c, probe, probeRequests);
+        const warmUpRequests = Math.max(probeRequests, Math.round(probe.reqPerSec));
+        const warmUp = await h2load(c, server.port, { ...shape, requests: warmUpRequests });
+        check(c, warmUp, warmUpRequests);
+        const requests = Math.max(probeRequests, Math.round(warmUp.reqPerSec * DURATION_SEC));
+        const cpuBefore = await cpuMicros(server.pid);
+        const load = await h2load(c, server.port, { ...shape, requests });
+        const cpuAfter = await cpuMicros(server.pid);
+        check(c, load, requests);
+        result.runs.push(load);
+        result.cpuMicrosPerCall.push((cpuAfter - cpuBefore) / requests);
+        process.stderr.write(`${Math.round(load.reqPerSec)} req/s\n`);
+      }
+    }
+    const rows: Row[] = [];
+    for (const c of cases) {
+      const server = servers.get(c);
+      const result = results.get(c);
+      if (!server || !result) continue;
+      const logDir = await mkdtemp(join(tmpdir(), "greeter-bench-lat-"));
+      const logFile = join(logDir, "log.tsv");
+      const latencyRequests = c.messagesPerCall ? 50 : LATENCY_REQUESTS;
+      const single = await h2load(c, server.port, {
+        connections: 1,
+        streamsPerConnection: 1,
+        requests: latencyRequests,
+        logFile,
+      });
+      check(c, single, latencyRequests);
+      const latency = await latencyPercentiles(logFile);
+      await rm(logDir, { recursive: true, force: true });
+      rows.push({
+        c,
+        reqPerSec: result.runs.map((r) => r.reqPerSec),
+        cpuMicrosPerCall: median(result.cpuMicrosPerCall),
+        p50Ms: latency.p50,
+        p99Ms: latency.p99,
+        peakRssMb: await peakRssMb(server.pid),
+        bytesPerCall: result.runs[0]?.bytesPerCall ?? Number.NaN,
+      });
+    }
+    const report = renderReport(rows, { quick, rounds: ROUNDS, durationSec: DURATION_SEC, h2: H2_LOAD, h1: H1_LOAD });
+    console.log(report);
+    const out = new URL(quick ? "results/latest-quick.md" : "results/latest.md", import.meta.url);
+    await writeFile(out, report);
+    console.error(`bench: wrote ${out.pathname}`);
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+    if (stubsDir) await rm(stubsDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * h2load counts any 2xx as success, and a gRPC error is a 200. Every call
+ * must have been answered 2xx and carried exactly the body of the verified
+ * one (a gRPC or Connect error has another body).
+ */
+const expectedDataBytes = new Map<string, number>();
+function check(c: BenchCase, load: LoadResult, requests: number): void {
+  if (load.failed > 0 || load.succeeded !== requests || load.ok2xx !== requests) {
+    throw new Error(`${c.label}: ${load.ok2xx} of ${requests} calls answered 2xx (${load.failed} failed)`);
+  }
+  const expected = expectedDataBytes.get(c.id);
+  if (expected !== undefined && Math.abs(load.dataBytesPerCall - expected) > 1e-9) {
+    throw new Error(`${c.label}: ${load.dataBytesPerCall} body bytes per call, the verified call had ${expected}`);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+await main();

@@ -1,0 +1,18 @@
+// The grpc-node reference: @grpc/grpc-js with stubs loaded from our proto.
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+const proto = new URL("../../proto/greeter/v1/greeter.proto", import.meta.url).pathname;
+const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(proto)) as unknown as {
+  greeter: { v1: { Greeter: { service: grpc.ServiceDefinition } } };
+};
+const server = new grpc.Server();
+server.addService(pkg.greeter.v1.Greeter.service, {
+  greet(call: grpc.ServerUnaryCall<{ name: string }, unknown>, callback: grpc.sendUnaryData<unknown>) {
+    callback(null, { greeting: `Hello, ${call.request.name}!`, language: "en" });
+  },
+});
+server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
+  if (err) throw err;
+  console.log(`PORT ${port}`);
+});
