@@ -51,6 +51,36 @@ const SETTINGS = {
     default: 4 * 1024 * 1024,
     parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
   },
+  maxConnectionAgeMs: {
+    env: "MAX_CONNECTION_AGE_MS",
+    help: "HTTP/2 connections older than this (±10% jitter) get a GOAWAY, so clients reconnect and balancers re-spread them. 0 = never.",
+    default: 0,
+    parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
+  },
+  maxConnectionAgeGraceMs: {
+    env: "MAX_CONNECTION_AGE_GRACE_MS",
+    help: "After that GOAWAY, how long calls in flight may take before the connection is cut. 0 = as long as they need.",
+    default: 10_000,
+    parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
+  },
+  keepaliveTimeMs: {
+    env: "KEEPALIVE_TIME_MS",
+    help: "Send an HTTP/2 PING after this long without one, to find clients that are gone. 0 = never.",
+    default: 60_000,
+    parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
+  },
+  keepaliveTimeoutMs: {
+    env: "KEEPALIVE_TIMEOUT_MS",
+    help: "Drop an HTTP/2 connection whose PING is not answered within this long.",
+    default: 20_000,
+    parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
+  },
+  idleTimeoutMs: {
+    env: "IDLE_TIMEOUT_MS",
+    help: "Close (GOAWAY) an HTTP/2 connection with no call in flight for this long. 0 = never. (HTTP/1.1 idles out after 5 s.)",
+    default: 0,
+    parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
+  },
   shutdownGraceMs: {
     env: "SHUTDOWN_GRACE_MS",
     help: "On SIGTERM/SIGINT, how long in-flight calls may run before they are cut off.",

@@ -59,6 +59,11 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     serverFactory(handler) {
       onePort = createOnePortServer(handler as DualRequestListener, {
         tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
+        maxConnectionAgeMs: config.maxConnectionAgeMs,
+        maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
+        keepaliveTimeMs: config.keepaliveTimeMs,
+        keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
       });
       return onePort.server as HttpServer;
     },

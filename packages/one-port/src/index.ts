@@ -5,3 +5,4 @@ export {
   type OnePortServerOptions,
 } from "./one-port-server.js";
 export { sniffProtocol, type WireProtocol } from "./preface.js";
+export { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";

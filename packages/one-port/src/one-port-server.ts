@@ -3,6 +3,7 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Ses
 import net, { type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { sniffProtocol } from "./preface.js";
+import { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";
 
 /** A request listener that serves both HTTP/1.1 and HTTP/2 (compatibility API) requests. */
 export type DualRequestListener = (
@@ -10,7 +11,7 @@ export type DualRequestListener = (
   res: ServerResponse | Http2ServerResponse,
 ) => void;
 
-export interface OnePortServerOptions {
+export interface OnePortServerOptions extends SessionLifecycleOptions {
   /**
    * Serve TLS on the port, offering `h2` and `http/1.1` by ALPN. Without it
    * the port is cleartext and tells the two apart by the HTTP/2 preface.
@@ -34,6 +35,13 @@ export interface OnePortServerOptions {
    * @default 60_000 (Node's default)
    */
   headersTimeoutMs?: number;
+  /**
+   * HTTP/1.1: the time a client has to send the whole request, body included.
+   * Streaming calls over HTTP/1.1 (gRPC-Web) only stream the response, so
+   * this does not cut them.
+   * @default 300_000 (Node's default)
+   */
+  requestTimeoutMs?: number;
   /**
    * HTTP/2 SETTINGS sent to every client.
    * @default { maxConcurrentStreams: 1000 }
@@ -61,6 +69,7 @@ export interface OnePortServer {
 interface Http1Controls {
   keepAliveTimeout: number;
   headersTimeout: number;
+  requestTimeout: number;
   closeIdleConnections(): void;
 }
 
@@ -68,6 +77,7 @@ const DEFAULTS = {
   prefaceTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   headersTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
   http2Settings: { maxConcurrentStreams: 1000 },
 } satisfies OnePortServerOptions;
 
@@ -105,6 +115,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   const trackSession = (session: Http2Session): void => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    manageSession(session, opts);
     if (draining) session.close();
   };
 
@@ -145,6 +156,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   }
   http1.keepAliveTimeout = opts.keepAliveTimeoutMs;
   http1.headersTimeout = opts.headersTimeoutMs;
+  http1.requestTimeout = opts.requestTimeoutMs;
 
   async function drain(graceMs: number): Promise<void> {
     if (!draining) {
