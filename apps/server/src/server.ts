@@ -1,4 +1,6 @@
+import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -8,6 +10,7 @@ import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
+import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
 import { notFoundHandler } from "./not-found.js";
 import { createRoutes } from "./routes.js";
 import { registerWebApp } from "./web-app.js";
@@ -36,6 +39,12 @@ export interface GreeterServer {
  */
 export async function buildServer(config: ServerConfig): Promise<GreeterServer> {
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
+  const routes = createRoutes({ health });
+  // Aborting it ends every running handler (see close()). Every call in
+  // flight listens to it, so Node's "possible leak" warning at 10 listeners
+  // would fire under ordinary load; each call removes its listener when done.
+  const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal);
   let onePort: OnePortServer | undefined;
 
   const app = Fastify({
@@ -57,7 +66,18 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     // arrive through `http` or `http2`'s compatibility API, which offers
     // what Fastify and connect-node use (`request.raw.httpVersion` tells).
     serverFactory(handler) {
-      onePort = createOnePortServer(handler as DualRequestListener, {
+      const fastPath = createGrpcUnaryFastPath(routes.unary, {
+        readMaxBytes: config.maxMessageBytes,
+        writeMaxBytes: config.maxMessageBytes,
+        shutdownSignal: shutdown.signal,
+      });
+      const dual = handler as DualRequestListener;
+      const listener: DualRequestListener = (req, res) => {
+        if (req.httpVersionMajor === 2 && fastPath.handle(req as Http2ServerRequest, res as Http2ServerResponse))
+          return;
+        dual(req, res);
+      };
+      onePort = createOnePortServer(listener, {
         tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
         maxConnectionAgeMs: config.maxConnectionAgeMs,
         maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
@@ -70,12 +90,10 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
   });
   if (!onePort) throw new Error("Fastify did not call serverFactory");
   const port = onePort;
-  // Aborting it ends every running handler (see close()).
-  const shutdown = new AbortController();
 
   await registerCors(app, config.corsOrigins);
   await app.register(fastifyConnectPlugin, {
-    routes: createRoutes({ health }),
+    routes: routes.register,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
