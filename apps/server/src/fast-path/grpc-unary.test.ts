@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { createGrpcUnaryFastPath } from "./grpc-unary.js";
+
+// The fast path alone on a bare node:http2 server: whatever it does not take
+// gets a 404, so every passing call here went through it.
+let server: http2.Http2Server;
+let url: string;
+let fallbacks = 0;
+let lastAbortReason: unknown;
+const shutdown = new AbortController();
+const sessions = new Set<http2.ServerHttp2Session>();
+
+async function greet(req: GreetingRequest, ctx: HandlerContext) {
+  ctx.responseHeader.set("x-seen-header", ctx.requestHeader.get("x-custom") ?? "");
+  ctx.responseTrailer.set("x-trailer", "t");
+  if (req.name === "slow") {
+    await new Promise((resolve) => {
+      ctx.signal.addEventListener("abort", resolve, { once: true });
+    });
+    lastAbortReason = ctx.signal.reason;
+    return {};
+  }
+  if (req.name === "fail") {
+    throw new ConnectError("nope", Code.FailedPrecondition, { "x-error-meta": "m" });
+  }
+  if (req.name === "big") return { greeting: "x".repeat(2000) };
+  return create(GreetingResponseSchema, { greeting: `Hello, ${req.name}!` });
+}
+
+before(async () => {
+  const greetMethod = Greeter.method.greet;
+  const fastPath = createGrpcUnaryFastPath([{ method: greetMethod, impl: greet as never }], {
+    readMaxBytes: 1024,
+    writeMaxBytes: 1024,
+    shutdownSignal: shutdown.signal,
+  });
+  server = http2.createServer((req, res) => {
+    if (fastPath.handle(req, res)) return;
+    fallbacks++;
+    res.writeHead(404).end();
+  });
+  server.on("session", (session) => sessions.add(session));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  // Clients keep their connections open; close() would wait for them.
+  for (const session of sessions) session.destroy();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+
+describe("the unary gRPC fast path", () => {
+  it("answers with the implementation's message, headers and trailers", async () => {
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    const res = await client().greet(
+      { name: "Ada" },
+      { headers: { "x-custom": "c" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+    );
+    assert.equal(res.greeting, "Hello, Ada!");
+    assert.equal(header?.get("x-seen-header"), "c");
+    assert.equal(trailer?.get("x-trailer"), "t");
+  });
+
+  it("passes a ConnectError's code, message and metadata to the client", async () => {
+    await assert.rejects(client().greet({ name: "fail" }), (e: unknown) => {
+      const err = ConnectError.from(e);
+      assert.equal(err.code, Code.FailedPrecondition);
+      assert.equal(err.rawMessage, "nope");
+      assert.equal(err.metadata.get("x-error-meta"), "m");
+      return true;
+    });
+  });
+
+  it("ends a call at its grpc-timeout with DEADLINE_EXCEEDED and aborts the handler", async () => {
+    // A raw request, so that no client-side deadline races the server's.
+    lastAbortReason = undefined;
+    const session = http2.connect(url);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/greeter.v1.Greeter/Greet",
+      "content-type": "application/grpc",
+      "grpc-timeout": "200m",
+    });
+    stream.end(Buffer.from([0, 0, 0, 0, 6, 0x0a, 4, ...Buffer.from("slow")]));
+    stream.resume();
+    const started = Date.now();
+    const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+    session.close();
+    assert.equal(trailers["grpc-status"], String(Code.DeadlineExceeded));
+    assert.ok(Date.now() - started < 2_000);
+    assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
+  });
+
+  it("aborts the handler when the client cancels", async () => {
+    lastAbortReason = undefined;
+    const abort = new AbortController();
+    const call = client().greet({ name: "slow" }, { signal: abort.signal });
+    setTimeout(() => abort.abort(), 100);
+    await assert.rejects(call);
+    for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ConnectError.from(lastAbortReason).code, Code.Canceled);
+  });
+
+  it("enforces the message size limits both ways", async () => {
+    await assert.rejects(
+      client().greet({ name: "x".repeat(2000) }),
+      (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
+    );
+    await assert.rejects(
+      client().greet({ name: "big" }),
+      (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
+    );
+  });
+
+  it("leaves compressed calls and other methods to connect-node", async () => {
+    const before = fallbacks;
+    const gzipClient = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+    await assert.rejects(async () => {
+      for await (const _ of gzipClient.greetStream({ name: "Ada", count: 1 })) {
+        // not reached: the fallback answers 404
+      }
+    });
+    assert.equal(fallbacks, before + 1);
+    const session = http2.connect(url);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/greeter.v1.Greeter/Greet",
+      "content-type": "application/grpc",
+      "grpc-encoding": "gzip",
+    });
+    stream.end();
+    const status = await new Promise((resolve) => stream.once("response", (h) => resolve(h[":status"])));
+    session.close();
+    assert.equal(status, 404);
+    assert.equal(fallbacks, before + 2);
+  });
+});
