@@ -1,7 +1,8 @@
-import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders } from "node:http2";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { create, type DescMessage, type DescMethodUnary, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { createCallContext, InflightCalls } from "./call-context.js";
 
 /** One unary method and the function that implements it. */
 export interface UnaryRoute {
@@ -20,8 +21,6 @@ export interface GrpcUnaryFastPathOptions {
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-/** The abort reason of a call that has been answered; nobody listens by then. */
-const CALL_FINISHED = new ConnectError("the call has finished", Code.Canceled);
 
 /**
  * Unary gRPC calls over HTTP/2, answered straight on the HTTP/2 stream.
@@ -31,8 +30,8 @@ const CALL_FINISHED = new ConnectError("the call has finished", Code.Canceled);
  * controllers), which costs ten times what the protobuf work does. A unary
  * gRPC call is one frame in and one frame out, so this path reads the frame
  * (through Node's HTTP/2 compatibility API, which owns the stream's trailers),
- * calls the same service implementation with a HandlerContext made by
- * connect's own `createHandlerContext`, and writes the frame and trailers.
+ * calls the same service implementation with a lean HandlerContext
+ * (call-context.ts), and writes the frame and trailers.
  *
  * It takes only the common case (identity encoding); everything else —
  * compression, streaming methods, other protocols — is left to connect-node
@@ -40,6 +39,7 @@ const CALL_FINISHED = new ConnectError("the call has finished", Code.Canceled);
  * does not go.
  */
 export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: GrpcUnaryFastPathOptions) {
+  const inflight = new InflightCalls(options.shutdownSignal);
   const byPath = new Map(routes.map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
@@ -61,7 +61,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     let failed = false;
     const fail = (error: ConnectError): void => {
       failed = true;
-      respondError(res, contentType, error, new Headers(), new Headers());
+      respondError(res, contentType, error, undefined, new Headers());
     };
     req.on("data", (chunk: Buffer) => {
       if (failed) return;
@@ -103,15 +103,14 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     request: unknown,
     timeoutMs: number | undefined,
   ): Promise<void> {
-    const context = createHandlerContext({
-      service: route.method.parent,
+    const context = createCallContext({
       method: route.method,
       protocolName: "grpc",
       requestMethod: "POST",
       url: req.url,
       timeoutMs,
-      shutdownSignal: options.shutdownSignal,
-      requestHeader: toHeaders(req.headers),
+      requestHeaders: req.headers,
+      inflight,
     });
     // A client that resets the stream cancels the call.
     const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
@@ -132,14 +131,18 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
       frame[0] = 0;
       frame.writeUInt32BE(bytes.length, 1);
       frame.set(bytes, 5);
-      send(res, contentType, context.responseHeader, outgoing(context.responseTrailer, { "grpc-status": "0" }), frame);
+      send(
+        res,
+        contentType,
+        context.responseHeaderIfSet,
+        outgoing(context.responseTrailerIfSet, { "grpc-status": "0" }),
+        frame,
+      );
     } catch (e) {
-      respondError(res, contentType, ConnectError.from(e), context.responseHeader, context.responseTrailer);
+      respondError(res, contentType, ConnectError.from(e), context.responseHeaderIfSet, context.responseTrailer);
     } finally {
       res.removeListener("close", onClose);
-      // Ends the deadline timer and unlinks the shutdown signal. A reason
-      // of our own spares building a DOMException for every call.
-      context.abort(CALL_FINISHED);
+      context.finish();
     }
   }
 
@@ -186,7 +189,7 @@ function respondError(
   res: Http2ServerResponse,
   contentType: string,
   error: ConnectError,
-  header: Headers,
+  header: Headers | undefined,
   trailer: Headers,
 ): void {
   // Also copies the error's metadata into the trailer.
@@ -198,7 +201,7 @@ function respondError(
 function send(
   res: Http2ServerResponse,
   contentType: string,
-  header: Headers,
+  header: Headers | undefined,
   trailer: Record<string, string>,
   frame?: Buffer,
 ): void {
@@ -209,17 +212,8 @@ function send(
   else res.end();
 }
 
-function toHeaders(headers: IncomingHttpHeaders): Headers {
-  const result = new Headers();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.startsWith(":") || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) result.append(key, v);
-    else result.set(key, value);
-  }
-  return result;
-}
-
-function outgoing(headers: Headers, base: Record<string, string>): Record<string, string> {
+function outgoing(headers: Headers | undefined, base: Record<string, string>): Record<string, string> {
+  if (!headers) return base;
   const out = { ...base };
   for (const [key, value] of headers) out[key] = value;
   return out;
