@@ -31,6 +31,7 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
     throw new ConnectError("nope", Code.FailedPrecondition, { "x-error-meta": "m" });
   }
   if (req.name === "big") return { greeting: "x".repeat(2000) };
+  if (req.name === "bug") throw new Error("secret database password in a stack trace");
   return create(GreetingResponseSchema, { greeting: `Hello, ${req.name}!` });
 }
 
@@ -77,6 +78,15 @@ describe("the unary gRPC fast path", () => {
       assert.equal(err.code, Code.FailedPrecondition);
       assert.equal(err.rawMessage, "nope");
       assert.equal(err.metadata.get("x-error-meta"), "m");
+      return true;
+    });
+  });
+
+  it("answers INTERNAL without the message for anything but a ConnectError", async () => {
+    await assert.rejects(client().greet({ name: "bug" }), (e: unknown) => {
+      const err = ConnectError.from(e);
+      assert.equal(err.code, Code.Internal);
+      assert.equal(err.rawMessage, "internal error");
       return true;
     });
   });

@@ -139,7 +139,11 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         frame,
       );
     } catch (e) {
-      respondError(res, contentType, ConnectError.from(e), context.responseHeaderIfSet, context.responseTrailer);
+      // As connect-node does: anything but a ConnectError is a bug of ours,
+      // and its message stays in the server.
+      const error =
+        e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+      respondError(res, contentType, error, context.responseHeaderIfSet, context.responseTrailer);
     } finally {
       res.removeListener("close", onClose);
       context.finish();
