@@ -3,7 +3,7 @@ import { type ConnectRouter, createServiceImplSpec, type ServiceImpl } from "@co
 import { Health, type HealthService } from "@greeter/grpc-health";
 import { addReflectionServices } from "@greeter/grpc-reflection";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import type { UnaryRoute } from "./fast-path/grpc-unary.js";
+import type { UnaryRoute } from "./fast-path/unary-call.js";
 import { createGreeterService } from "./services/greeter-service.js";
 
 export interface RoutesDeps {

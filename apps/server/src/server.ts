@@ -10,6 +10,7 @@ import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
+import { InflightCalls } from "./fast-path/call-context.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
 import { notFoundHandler } from "./not-found.js";
 import { createRoutes } from "./routes.js";
@@ -66,11 +67,15 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     // arrive through `http` or `http2`'s compatibility API, which offers
     // what Fastify and connect-node use (`request.raw.httpVersion` tells).
     serverFactory(handler) {
-      const fastPath = createGrpcUnaryFastPath(routes.unary, {
-        readMaxBytes: config.maxMessageBytes,
-        writeMaxBytes: config.maxMessageBytes,
-        shutdownSignal: shutdown.signal,
-      });
+      const fastPath = createGrpcUnaryFastPath(
+        routes.unary,
+        {
+          readMaxBytes: config.maxMessageBytes,
+          writeMaxBytes: config.maxMessageBytes,
+          shutdownSignal: shutdown.signal,
+        },
+        new InflightCalls(shutdown.signal),
+      );
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
         if (req.httpVersionMajor === 2 && fastPath.handle(req as Http2ServerRequest, res as Http2ServerResponse))

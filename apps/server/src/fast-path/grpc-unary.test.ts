@@ -6,6 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { InflightCalls } from "./call-context.js";
 import { createGrpcUnaryFastPath } from "./grpc-unary.js";
 
 // The fast path alone on a bare node:http2 server: whatever it does not take
@@ -37,11 +38,11 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
 
 before(async () => {
   const greetMethod = Greeter.method.greet;
-  const fastPath = createGrpcUnaryFastPath([{ method: greetMethod, impl: greet as never }], {
-    readMaxBytes: 1024,
-    writeMaxBytes: 1024,
-    shutdownSignal: shutdown.signal,
-  });
+  const fastPath = createGrpcUnaryFastPath(
+    [{ method: greetMethod, impl: greet as never }],
+    { readMaxBytes: 1024, writeMaxBytes: 1024, shutdownSignal: shutdown.signal },
+    new InflightCalls(shutdown.signal),
+  );
   server = http2.createServer((req, res) => {
     if (fastPath.handle(req, res)) return;
     fallbacks++;

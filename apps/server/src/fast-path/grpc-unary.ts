@@ -1,26 +1,20 @@
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { create, type DescMessage, type DescMethodUnary, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { createCallContext, InflightCalls } from "./call-context.js";
-
-/** One unary method and the function that implements it. */
-export interface UnaryRoute {
-  method: DescMethodUnary;
-  impl: (request: never, context: HandlerContext) => unknown;
-}
-
-export interface GrpcUnaryFastPathOptions {
-  /** Largest request message, as for the Connect router. */
-  readMaxBytes: number;
-  /** Largest response message. */
-  writeMaxBytes: number;
-  /** Aborts every running call when the server shuts down. */
-  shutdownSignal: AbortSignal;
-}
+import { createCallContext, type InflightCalls } from "./call-context.js";
+import {
+  checkWriteSize,
+  type FastPathOptions,
+  invokeUnary,
+  MAX_TIMEOUT_MS,
+  outgoing,
+  readBody,
+  routesByPath,
+  type UnaryRoute,
+} from "./unary-call.js";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Unary gRPC calls over HTTP/2, answered straight on the HTTP/2 stream.
@@ -38,9 +32,12 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * (`handle` returns false), so behaviour stays connect's wherever this path
  * does not go.
  */
-export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: GrpcUnaryFastPathOptions) {
-  const inflight = new InflightCalls(options.shutdownSignal);
-  const byPath = new Map(routes.map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
+export function createGrpcUnaryFastPath(
+  routes: readonly UnaryRoute[],
+  options: FastPathOptions,
+  inflight: InflightCalls,
+) {
+  const byPath = routesByPath(routes);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: Http2ServerRequest, res: Http2ServerResponse): boolean {
@@ -51,48 +48,22 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     if (!contentType || !GRPC_CONTENT_TYPE.test(contentType)) return false;
     const encoding = req.headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") return false;
-    serve(req, res, route, contentType);
-    return true;
-  }
-
-  function serve(req: Http2ServerRequest, res: Http2ServerResponse, route: UnaryRoute, contentType: string): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    const fail = (error: ConnectError): void => {
-      failed = true;
-      respondError(res, contentType, error, undefined, new Headers());
-    };
-    req.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > options.readMaxBytes + 5) {
-        fail(
-          new ConnectError(
-            `message size is larger than configured readMaxBytes ${options.readMaxBytes}`,
-            Code.ResourceExhausted,
-          ),
-        );
+    readBody(req, options.readMaxBytes + 5, (body) => {
+      if (body instanceof ConnectError) {
+        respondError(res, contentType, body, undefined, new Headers());
         return;
       }
-      chunks.push(chunk);
-    });
-    req.once("end", () => {
-      if (failed) return;
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       const request = parseRequest(body, route.method.input);
-      if (request instanceof ConnectError) {
-        fail(request);
-        return;
-      }
       const rawTimeout = req.headers["grpc-timeout"];
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
-      if (timeout.error) {
-        fail(timeout.error);
+      const invalid = request instanceof ConnectError ? request : timeout.error;
+      if (invalid) {
+        respondError(res, contentType, invalid, undefined, new Headers());
         return;
       }
       void invoke(req, res, route, contentType, request, timeout.timeoutMs);
     });
+    return true;
   }
 
   async function invoke(
@@ -116,17 +87,8 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
     res.once("close", onClose);
     try {
-      const result = await untilAborted(Promise.resolve(route.impl(request as never, context)), context.signal);
-      const message = isMessage(result, route.method.output)
-        ? result
-        : create(route.method.output, result as Parameters<typeof create>[1]);
-      const bytes = toBinary(route.method.output, message);
-      if (bytes.length > options.writeMaxBytes) {
-        throw new ConnectError(
-          `message size ${bytes.length} is larger than configured writeMaxBytes ${options.writeMaxBytes}`,
-          Code.ResourceExhausted,
-        );
-      }
+      const bytes = toBinary(route.method.output, await invokeUnary(route, context, request));
+      checkWriteSize(bytes, options.writeMaxBytes);
       const frame = Buffer.allocUnsafe(5 + bytes.length);
       frame[0] = 0;
       frame.writeUInt32BE(bytes.length, 1);
@@ -139,11 +101,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         frame,
       );
     } catch (e) {
-      // As connect-node does: anything but a ConnectError is a bug of ours,
-      // and its message stays in the server.
-      const error =
-        e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
-      respondError(res, contentType, error, context.responseHeaderIfSet, context.responseTrailer);
+      respondError(res, contentType, ConnectError.from(e), context.responseHeaderIfSet, context.responseTrailer);
     } finally {
       res.removeListener("close", onClose);
       context.finish();
@@ -168,25 +126,6 @@ function parseRequest(body: Buffer, schema: DescMessage): unknown {
   } catch (e) {
     return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
   }
-}
-
-/** The handler's result, or the call's abort reason (deadline, cancel, shutdown) if that comes first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(ConnectError.from(signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function respondError(
@@ -214,11 +153,4 @@ function send(
   res.addTrailers(trailer);
   if (frame) res.end(frame);
   else res.end();
-}
-
-function outgoing(headers: Headers | undefined, base: Record<string, string>): Record<string, string> {
-  if (!headers) return base;
-  const out = { ...base };
-  for (const [key, value] of headers) out[key] = value;
-  return out;
 }

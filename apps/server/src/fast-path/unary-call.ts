@@ -1,0 +1,107 @@
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import { create, type DescMethodUnary, isMessage, type Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+
+/** One unary method and the function that implements it. */
+export interface UnaryRoute {
+  method: DescMethodUnary;
+  impl: (request: never, context: HandlerContext) => unknown;
+}
+
+/** What every fast path needs; the same limits as the Connect router's. */
+export interface FastPathOptions {
+  /** Largest request message. */
+  readMaxBytes: number;
+  /** Largest response message. */
+  writeMaxBytes: number;
+  /** Aborts every running call when the server shuts down. */
+  shutdownSignal: AbortSignal;
+}
+
+/** The longest timeout a client may ask for (setTimeout's limit). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+export function routesByPath(routes: readonly UnaryRoute[]): Map<string, UnaryRoute> {
+  return new Map(routes.map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
+}
+
+/**
+ * Reads a request body of at most `maxBytes`, then calls `done` once: with
+ * the bytes, or with RESOURCE_EXHAUSTED as soon as the limit is passed.
+ */
+export function readBody(
+  req: IncomingMessage | Http2ServerRequest,
+  maxBytes: number,
+  done: (body: Buffer | ConnectError) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on("data", (chunk: Buffer) => {
+    if (over) return;
+    size += chunk.length;
+    if (size > maxBytes) {
+      over = true;
+      done(new ConnectError(`message size is larger than configured readMaxBytes ${maxBytes}`, Code.ResourceExhausted));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.once("end", () => {
+    if (!over) done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+  });
+}
+
+/**
+ * Calls the implementation and returns its answer as a message. Fails with
+ * the call's abort reason (deadline, cancel, shutdown) if that comes first,
+ * and, as connect-node does, turns anything but a ConnectError into INTERNAL
+ * "internal error" so that a bug's message stays in the server.
+ */
+export async function invokeUnary(route: UnaryRoute, context: HandlerContext, request: unknown): Promise<Message> {
+  try {
+    const result = await untilAborted(Promise.resolve(route.impl(request as never, context)), context.signal);
+    return isMessage(result, route.method.output)
+      ? result
+      : create(route.method.output, result as Parameters<typeof create>[1]);
+  } catch (e) {
+    throw e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+  }
+}
+
+/** Throws RESOURCE_EXHAUSTED if a response message is over the limit. */
+export function checkWriteSize(bytes: Uint8Array, writeMaxBytes: number): void {
+  if (bytes.length > writeMaxBytes) {
+    throw new ConnectError(
+      `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+      Code.ResourceExhausted,
+    );
+  }
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(ConnectError.from(signal.reason));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Node header object from a base and the entries of a Headers, which win. */
+export function outgoing(headers: Headers | undefined, base: Record<string, string>): Record<string, string> {
+  if (!headers) return base;
+  const out = { ...base };
+  for (const [key, value] of headers) out[key] = value;
+  return out;
+}
