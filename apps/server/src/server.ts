@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
+import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
 import { notFoundHandler } from "./not-found.js";
 import { createRoutes } from "./routes.js";
@@ -67,19 +68,22 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     // arrive through `http` or `http2`'s compatibility API, which offers
     // what Fastify and connect-node use (`request.raw.httpVersion` tells).
     serverFactory(handler) {
-      const fastPath = createGrpcUnaryFastPath(
-        routes.unary,
-        {
-          readMaxBytes: config.maxMessageBytes,
-          writeMaxBytes: config.maxMessageBytes,
-          shutdownSignal: shutdown.signal,
-        },
-        new InflightCalls(shutdown.signal),
-      );
+      // Unary gRPC and Connect calls skip Fastify and connect-node's
+      // streaming pipeline (src/fast-path); everything else goes the usual way.
+      const limits = {
+        readMaxBytes: config.maxMessageBytes,
+        writeMaxBytes: config.maxMessageBytes,
+        shutdownSignal: shutdown.signal,
+      };
+      const inflight = new InflightCalls(shutdown.signal);
+      const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);
+      const connectFastPath = createConnectUnaryFastPath(routes.unary, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
-        if (req.httpVersionMajor === 2 && fastPath.handle(req as Http2ServerRequest, res as Http2ServerResponse))
+        if (req.httpVersionMajor === 2 && grpcFastPath.handle(req as Http2ServerRequest, res as Http2ServerResponse)) {
           return;
+        }
+        if (connectFastPath.handle(req, res)) return;
         dual(req, res);
       };
       onePort = createOnePortServer(listener, {

@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { type DescMessage, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
+import { createCallContext, type InflightCalls } from "./call-context.js";
+import {
+  checkWriteSize,
+  type FastPathOptions,
+  invokeUnary,
+  MAX_TIMEOUT_MS,
+  readBody,
+  routesByPath,
+  type UnaryRoute,
+} from "./unary-call.js";
+
+type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
+
+const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
+const PROTO_TYPE = "application/proto";
+
+/**
+ * Unary Connect calls (POST, JSON or binary, HTTP/1.1 or HTTP/2), answered
+ * without connect-node's streaming pipeline; see grpc-unary.ts for why.
+ *
+ * It takes the plain case only and leaves the rest to connect-node, whose
+ * answers stay the reference: GET requests, compressed bodies, a
+ * `connect-protocol-version` other than 1, and every request that carries
+ * an `Origin` header — browsers, whose CORS headers @fastify/cors adds.
+ */
+export function createConnectUnaryFastPath(
+  routes: readonly UnaryRoute[],
+  options: FastPathOptions,
+  inflight: InflightCalls,
+) {
+  const byPath = routesByPath(routes);
+
+  /** Takes the request if it is a call this path serves; returns whether it did. */
+  function handle(req: Request, res: Response): boolean {
+    if (req.method !== "POST" || req.headers.origin !== undefined) return false;
+    const route = byPath.get(req.url ?? "");
+    if (!route) return false;
+    const contentType = req.headers["content-type"] ?? "";
+    const binary = contentType === PROTO_TYPE;
+    if (!binary && !JSON_TYPE.test(contentType)) return false;
+    const encoding = req.headers["content-encoding"];
+    if (encoding !== undefined && encoding !== "identity") return false;
+    const version = req.headers["connect-protocol-version"];
+    if (version !== undefined && version !== "1") return false;
+
+    readBody(req, options.readMaxBytes, (body) => {
+      if (body instanceof ConnectError) {
+        respondError(res, body, undefined, undefined);
+        return;
+      }
+      const request = parseRequest(body, route.method.input, binary);
+      const rawTimeout = req.headers["connect-timeout-ms"];
+      const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+      const invalid = request instanceof ConnectError ? request : timeout.error;
+      if (invalid) {
+        respondError(res, invalid, undefined, undefined);
+        return;
+      }
+      void invoke(req, res, route, binary, request, timeout.timeoutMs);
+    });
+    return true;
+  }
+
+  async function invoke(
+    req: Request,
+    res: Response,
+    route: UnaryRoute,
+    binary: boolean,
+    request: unknown,
+    timeoutMs: number | undefined,
+  ): Promise<void> {
+    const context = createCallContext({
+      method: route.method,
+      protocolName: "connect",
+      requestMethod: "POST",
+      url: req.url ?? "",
+      timeoutMs,
+      requestHeaders: req.headers,
+      inflight,
+    });
+    // A client that goes away before the answer cancels the call.
+    const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    res.once("close", onClose);
+    try {
+      const message = await invokeUnary(route, context, request);
+      const body = binary
+        ? toBinary(route.method.output, message)
+        : Buffer.from(toJsonString(route.method.output, message));
+      checkWriteSize(body, options.writeMaxBytes);
+      send(
+        res,
+        200,
+        binary ? PROTO_TYPE : "application/json",
+        context.responseHeaderIfSet,
+        context.responseTrailerIfSet,
+        body,
+      );
+    } catch (e) {
+      respondError(res, ConnectError.from(e), context.responseHeaderIfSet, context.responseTrailerIfSet);
+    } finally {
+      res.removeListener("close", onClose);
+      context.finish();
+    }
+  }
+
+  return { handle };
+}
+
+function parseRequest(body: Buffer, schema: DescMessage, binary: boolean): unknown {
+  try {
+    return binary ? fromBinary(schema, body) : fromJsonString(schema, body.toString("utf8"));
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return binary
+      ? new ConnectError(`parse binary: ${reason}`, Code.Internal)
+      : new ConnectError(`cannot decode message ${schema.typeName} from JSON: ${reason}`, Code.InvalidArgument);
+  }
+}
+
+/** The Connect error shape: an HTTP status for the code, a JSON body, metadata as headers. */
+function respondError(
+  res: Response,
+  error: ConnectError,
+  header: Headers | undefined,
+  trailer: Headers | undefined,
+): void {
+  const merged = new Headers(header);
+  for (const [key, value] of error.metadata) merged.set(key, value);
+  send(res, codeToHttpStatus(error.code), "application/json", merged, trailer, errorToJsonBytes(error, {}));
+}
+
+/** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */
+function send(
+  res: Response,
+  status: number,
+  contentType: string,
+  header: Headers | undefined,
+  trailer: Headers | undefined,
+  body: Uint8Array,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const out: Record<string, string> = {};
+  if (header || trailer) {
+    for (const [key, value] of trailerMux(header ?? new Headers(), trailer ?? new Headers())) out[key] = value;
+  }
+  out["content-type"] = contentType;
+  out["content-length"] = String(body.byteLength);
+  (res as ServerResponse).writeHead(status, out);
+  (res as ServerResponse).end(body);
+}
