@@ -3,14 +3,14 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type DescMessage, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
-import { createCallContext, type InflightCalls } from "./call-context.js";
+import type { InflightCalls } from "./call-context.js";
 import {
   checkWriteSize,
   type FastPathOptions,
-  invokeUnary,
   MAX_TIMEOUT_MS,
   readBody,
   routesByPath,
+  runUnaryCall,
   type UnaryRoute,
 } from "./unary-call.js";
 
@@ -62,51 +62,21 @@ export function createConnectUnaryFastPath(
         respondError(res, invalid, undefined, undefined);
         return;
       }
-      void invoke(req, res, route, binary, request, timeout.timeoutMs);
+      const call = { req, res, route, protocolName: "connect", request, timeoutMs: timeout.timeoutMs, inflight };
+      void runUnaryCall(
+        call,
+        (message, context) => {
+          const body = binary
+            ? toBinary(route.method.output, message)
+            : Buffer.from(toJsonString(route.method.output, message));
+          checkWriteSize(body, options.writeMaxBytes);
+          const type = binary ? PROTO_TYPE : "application/json";
+          send(res, 200, type, context.responseHeaderIfSet, context.responseTrailerIfSet, body);
+        },
+        (error, context) => respondError(res, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
+      );
     });
     return true;
-  }
-
-  async function invoke(
-    req: Request,
-    res: Response,
-    route: UnaryRoute,
-    binary: boolean,
-    request: unknown,
-    timeoutMs: number | undefined,
-  ): Promise<void> {
-    const context = createCallContext({
-      method: route.method,
-      protocolName: "connect",
-      requestMethod: "POST",
-      url: req.url ?? "",
-      timeoutMs,
-      requestHeaders: req.headers,
-      inflight,
-    });
-    // A client that goes away before the answer cancels the call.
-    const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    res.once("close", onClose);
-    try {
-      const message = await invokeUnary(route, context, request);
-      const body = binary
-        ? toBinary(route.method.output, message)
-        : Buffer.from(toJsonString(route.method.output, message));
-      checkWriteSize(body, options.writeMaxBytes);
-      send(
-        res,
-        200,
-        binary ? PROTO_TYPE : "application/json",
-        context.responseHeaderIfSet,
-        context.responseTrailerIfSet,
-        body,
-      );
-    } catch (e) {
-      respondError(res, ConnectError.from(e), context.responseHeaderIfSet, context.responseTrailerIfSet);
-    } finally {
-      res.removeListener("close", onClose);
-      context.finish();
-    }
   }
 
   return { handle };

@@ -2,15 +2,15 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { createCallContext, type InflightCalls } from "./call-context.js";
+import type { InflightCalls } from "./call-context.js";
 import {
   checkWriteSize,
   type FastPathOptions,
-  invokeUnary,
   MAX_TIMEOUT_MS,
   outgoing,
   readBody,
   routesByPath,
+  runUnaryCall,
   type UnaryRoute,
 } from "./unary-call.js";
 
@@ -61,51 +61,23 @@ export function createGrpcUnaryFastPath(
         respondError(res, contentType, invalid, undefined, new Headers());
         return;
       }
-      void invoke(req, res, route, contentType, request, timeout.timeoutMs);
+      const call = { req, res, route, protocolName: "grpc", request, timeoutMs: timeout.timeoutMs, inflight };
+      void runUnaryCall(
+        call,
+        (message, context) => {
+          const bytes = toBinary(route.method.output, message);
+          checkWriteSize(bytes, options.writeMaxBytes);
+          const frame = Buffer.allocUnsafe(5 + bytes.length);
+          frame[0] = 0;
+          frame.writeUInt32BE(bytes.length, 1);
+          frame.set(bytes, 5);
+          const trailer = outgoing(context.responseTrailerIfSet, { "grpc-status": "0" });
+          send(res, contentType, context.responseHeaderIfSet, trailer, frame);
+        },
+        (error, context) => respondError(res, contentType, error, context.responseHeaderIfSet, context.responseTrailer),
+      );
     });
     return true;
-  }
-
-  async function invoke(
-    req: Http2ServerRequest,
-    res: Http2ServerResponse,
-    route: UnaryRoute,
-    contentType: string,
-    request: unknown,
-    timeoutMs: number | undefined,
-  ): Promise<void> {
-    const context = createCallContext({
-      method: route.method,
-      protocolName: "grpc",
-      requestMethod: "POST",
-      url: req.url,
-      timeoutMs,
-      requestHeaders: req.headers,
-      inflight,
-    });
-    // A client that resets the stream cancels the call.
-    const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    res.once("close", onClose);
-    try {
-      const bytes = toBinary(route.method.output, await invokeUnary(route, context, request));
-      checkWriteSize(bytes, options.writeMaxBytes);
-      const frame = Buffer.allocUnsafe(5 + bytes.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(bytes.length, 1);
-      frame.set(bytes, 5);
-      send(
-        res,
-        contentType,
-        context.responseHeaderIfSet,
-        outgoing(context.responseTrailerIfSet, { "grpc-status": "0" }),
-        frame,
-      );
-    } catch (e) {
-      respondError(res, contentType, ConnectError.from(e), context.responseHeaderIfSet, context.responseTrailer);
-    } finally {
-      res.removeListener("close", onClose);
-      context.finish();
-    }
   }
 
   return { handle };

@@ -1,7 +1,8 @@
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { create, type DescMethodUnary, isMessage, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
 
 /** One unary method and the function that implements it. */
 export interface UnaryRoute {
@@ -53,20 +54,58 @@ export function readBody(
   });
 }
 
+/** One call, ready to run: what the protocol code parsed from the request. */
+export interface UnaryCall {
+  req: IncomingMessage | Http2ServerRequest;
+  res: ServerResponse | Http2ServerResponse;
+  route: UnaryRoute;
+  protocolName: string;
+  request: unknown;
+  timeoutMs: number | undefined;
+  inflight: InflightCalls;
+}
+
 /**
- * Calls the implementation and returns its answer as a message. Fails with
- * the call's abort reason (deadline, cancel, shutdown) if that comes first,
- * and, as connect-node does, turns anything but a ConnectError into INTERNAL
+ * Runs a call: makes its context, calls the implementation, and hands the
+ * answer to `answer` — or any failure to `fail`. It fails with the call's
+ * abort reason (deadline, client gone, shutdown) if that comes first, and,
+ * as connect-node does, turns anything but a ConnectError into INTERNAL
  * "internal error" so that a bug's message stays in the server.
  */
-export async function invokeUnary(route: UnaryRoute, context: HandlerContext, request: unknown): Promise<Message> {
+export async function runUnaryCall(
+  call: UnaryCall,
+  answer: (message: Message, context: CallContext) => void,
+  fail: (error: ConnectError, context: CallContext) => void,
+): Promise<void> {
+  const { req, res, route } = call;
+  const context = createCallContext({
+    method: route.method,
+    protocolName: call.protocolName,
+    requestMethod: "POST",
+    url: req.url ?? "",
+    timeoutMs: call.timeoutMs,
+    requestHeaders: req.headers,
+    inflight: call.inflight,
+  });
+  // A client that goes away before the answer cancels the call.
+  const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  res.once("close", onClose);
   try {
-    const result = await untilAborted(Promise.resolve(route.impl(request as never, context)), context.signal);
-    return isMessage(result, route.method.output)
-      ? result
-      : create(route.method.output, result as Parameters<typeof create>[1]);
+    const result = await untilAborted(Promise.resolve(route.impl(call.request as never, context)), context.signal);
+    answer(
+      isMessage(result, route.method.output)
+        ? result
+        : create(route.method.output, result as Parameters<typeof create>[1]),
+      context,
+    );
   } catch (e) {
-    throw e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+    fail(
+      e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
+      context,
+    );
+  } finally {
+    res.removeListener("close", onClose);
+    context.finish();
   }
 }
 
