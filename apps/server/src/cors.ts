@@ -2,6 +2,9 @@ import { cors as connectCors } from "@connectrpc/connect";
 import fastifyCors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
 
+/** Response headers a page may read: gRPC-Web trailers, Connect's headers, our request id. */
+export const EXPOSED_HEADERS: readonly string[] = [...connectCors.exposedHeaders, "x-request-id"];
+
 /**
  * Lets browsers on the given origins call every protocol. The header lists
  * come from connect-es, so that gRPC-Web trailers (`grpc-status`,
@@ -13,7 +16,7 @@ export async function registerCors(app: FastifyInstance, origins: readonly strin
     origin: origins.includes("*") ? true : [...origins],
     methods: [...connectCors.allowedMethods],
     allowedHeaders: [...connectCors.allowedHeaders, "x-request-id"],
-    exposedHeaders: [...connectCors.exposedHeaders, "x-request-id"],
+    exposedHeaders: [...EXPOSED_HEADERS],
     // Browsers cap it lower (Chromium: 2 h); asking for more is harmless.
     maxAge: 7200,
   });

@@ -1,6 +1,5 @@
 import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -68,22 +67,20 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     // arrive through `http` or `http2`'s compatibility API, which offers
     // what Fastify and connect-node use (`request.raw.httpVersion` tells).
     serverFactory(handler) {
-      // Unary gRPC and Connect calls skip Fastify and connect-node's
+      // Unary gRPC, gRPC-Web and Connect calls skip Fastify and connect-node's
       // streaming pipeline (src/fast-path); everything else goes the usual way.
       const limits = {
         readMaxBytes: config.maxMessageBytes,
         writeMaxBytes: config.maxMessageBytes,
         shutdownSignal: shutdown.signal,
+        corsOrigins: config.corsOrigins,
       };
       const inflight = new InflightCalls(shutdown.signal);
       const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);
       const connectFastPath = createConnectUnaryFastPath(routes.unary, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
-        if (req.httpVersionMajor === 2 && grpcFastPath.handle(req as Http2ServerRequest, res as Http2ServerResponse)) {
-          return;
-        }
-        if (connectFastPath.handle(req, res)) return;
+        if (grpcFastPath.handle(req, res) || connectFastPath.handle(req, res)) return;
         dual(req, res);
       };
       onePort = createOnePortServer(listener, {

@@ -32,7 +32,12 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
 before(async () => {
   const fastPath = createConnectUnaryFastPath(
     [{ method: Greeter.method.greet, impl: greet as never }],
-    { readMaxBytes: 1024, writeMaxBytes: 1024, shutdownSignal: shutdown.signal },
+    {
+      readMaxBytes: 1024,
+      writeMaxBytes: 1024,
+      shutdownSignal: shutdown.signal,
+      corsOrigins: ["http://allowed.example"],
+    },
     new InflightCalls(shutdown.signal),
   );
   server = http.createServer((req, res) => {
@@ -109,7 +114,14 @@ describe("the unary Connect fast path", () => {
     assert.equal(((await res.json()) as { code: string }).code, "resource_exhausted");
   });
 
-  it("leaves browsers, GET, compressed bodies and other versions to connect-node", async () => {
+  it("adds CORS headers for an allowed browser origin", async () => {
+    const res = await post('{"name":"Ada"}', { origin: "http://allowed.example" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("access-control-allow-origin"), "http://allowed.example");
+    assert.equal(res.headers.get("x-fallback"), null);
+  });
+
+  it("leaves other browsers, GET, compressed bodies and other versions to connect-node", async () => {
     const before = fallbacks;
     const cases: [string, RequestInit][] = [
       ["browser", { method: "POST", headers: { "content-type": "application/json", origin: "http://x" }, body: "{}" }],

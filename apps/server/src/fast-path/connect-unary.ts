@@ -3,6 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type DescMessage, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
+import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
 import {
   checkWriteSize,
@@ -26,8 +27,8 @@ const PROTO_TYPE = "application/proto";
  *
  * It takes the plain case only and leaves the rest to connect-node, whose
  * answers stay the reference: GET requests, compressed bodies, a
- * `connect-protocol-version` other than 1, and every request that carries
- * an `Origin` header — browsers, whose CORS headers @fastify/cors adds.
+ * `connect-protocol-version` other than 1, and browsers from origins CORS
+ * does not allow (browser-origin.ts).
  */
 export function createConnectUnaryFastPath(
   routes: readonly UnaryRoute[],
@@ -38,7 +39,7 @@ export function createConnectUnaryFastPath(
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: Request, res: Response): boolean {
-    if (req.method !== "POST" || req.headers.origin !== undefined) return false;
+    if (req.method !== "POST") return false;
     const route = byPath.get(req.url ?? "");
     if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
@@ -48,10 +49,12 @@ export function createConnectUnaryFastPath(
     if (encoding !== undefined && encoding !== "identity") return false;
     const version = req.headers["connect-protocol-version"];
     if (version !== undefined && version !== "1") return false;
+    const cors = corsHeaders(req.headers, options.corsOrigins);
+    if (!cors) return false;
 
     readBody(req, options.readMaxBytes, (body) => {
       if (body instanceof ConnectError) {
-        respondError(res, body, undefined, undefined);
+        respondError(res, cors, body, undefined, undefined);
         return;
       }
       const request = parseRequest(body, route.method.input, binary);
@@ -59,7 +62,7 @@ export function createConnectUnaryFastPath(
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
-        respondError(res, invalid, undefined, undefined);
+        respondError(res, cors, invalid, undefined, undefined);
         return;
       }
       const call = { req, res, route, protocolName: "connect", request, timeoutMs: timeout.timeoutMs, inflight };
@@ -71,9 +74,9 @@ export function createConnectUnaryFastPath(
             : Buffer.from(toJsonString(route.method.output, message));
           checkWriteSize(body, options.writeMaxBytes);
           const type = binary ? PROTO_TYPE : "application/json";
-          send(res, 200, type, context.responseHeaderIfSet, context.responseTrailerIfSet, body);
+          send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, body);
         },
-        (error, context) => respondError(res, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
+        (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
       );
     });
     return true;
@@ -96,13 +99,14 @@ function parseRequest(body: Buffer, schema: DescMessage, binary: boolean): unkno
 /** The Connect error shape: an HTTP status for the code, a JSON body, metadata as headers. */
 function respondError(
   res: Response,
+  cors: Record<string, string>,
   error: ConnectError,
   header: Headers | undefined,
   trailer: Headers | undefined,
 ): void {
   const merged = new Headers(header);
   for (const [key, value] of error.metadata) merged.set(key, value);
-  send(res, codeToHttpStatus(error.code), "application/json", merged, trailer, errorToJsonBytes(error, {}));
+  send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, errorToJsonBytes(error, {}));
 }
 
 /** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */
@@ -110,12 +114,13 @@ function send(
   res: Response,
   status: number,
   contentType: string,
+  cors: Record<string, string>,
   header: Headers | undefined,
   trailer: Headers | undefined,
   body: Uint8Array,
 ): void {
   if (res.headersSent || res.destroyed) return;
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = { ...cors };
   if (header || trailer) {
     for (const [key, value] of trailerMux(header ?? new Headers(), trailer ?? new Headers())) out[key] = value;
   }

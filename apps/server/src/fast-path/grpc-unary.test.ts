@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcUnaryFastPath } from "./grpc-unary.js";
@@ -40,7 +40,12 @@ before(async () => {
   const greetMethod = Greeter.method.greet;
   const fastPath = createGrpcUnaryFastPath(
     [{ method: greetMethod, impl: greet as never }],
-    { readMaxBytes: 1024, writeMaxBytes: 1024, shutdownSignal: shutdown.signal },
+    {
+      readMaxBytes: 1024,
+      writeMaxBytes: 1024,
+      shutdownSignal: shutdown.signal,
+      corsOrigins: ["http://allowed.example"],
+    },
     new InflightCalls(shutdown.signal),
   );
   server = http2.createServer((req, res) => {
@@ -131,6 +136,46 @@ describe("the unary gRPC fast path", () => {
       client().greet({ name: "big" }),
       (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
     );
+  });
+
+  it("answers binary gRPC-Web too, status in the trailer frame", async () => {
+    const web = createClient(Greeter, createGrpcWebTransport({ baseUrl: url, httpVersion: "2" }));
+    assert.equal((await web.greet({ name: "Grace" })).greeting, "Hello, Grace!");
+    await assert.rejects(web.greet({ name: "fail" }), (e: unknown) => {
+      const err = ConnectError.from(e);
+      assert.equal(err.code, Code.FailedPrecondition);
+      assert.equal(err.metadata.get("x-error-meta"), "m");
+      return true;
+    });
+  });
+
+  it("adds CORS headers for allowed browser origins and leaves other origins to Fastify", async () => {
+    const before = fallbacks;
+    const request = (origin: string) =>
+      new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const session = http2.connect(url);
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/greeter.v1.Greeter/Greet",
+          "content-type": "application/grpc-web+proto",
+          origin,
+        });
+        stream.on("response", (headers) => {
+          stream.resume();
+          stream.on("end", () => session.close());
+          resolve(headers);
+        });
+        stream.on("error", reject);
+        stream.end(Buffer.from([0, 0, 0, 0, 5, 0x0a, 3, ...Buffer.from("Ada")]));
+      });
+    const allowed = await request("http://allowed.example");
+    assert.equal(allowed[":status"], 200);
+    assert.equal(allowed["access-control-allow-origin"], "http://allowed.example");
+    assert.match(String(allowed["access-control-expose-headers"]), /Grpc-Status/i);
+    assert.equal(fallbacks, before);
+    const refused = await request("http://evil.example");
+    assert.equal(refused[":status"], 404);
+    assert.equal(fallbacks, before + 1);
   });
 
   it("leaves compressed calls and other methods to connect-node", async () => {

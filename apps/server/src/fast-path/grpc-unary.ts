@@ -1,7 +1,11 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
 import {
   checkWriteSize,
@@ -15,9 +19,23 @@ import {
 } from "./unary-call.js";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
+// Binary gRPC-Web only: the base64 "-text" variant stays with connect-node.
+const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
+
+type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
+
+/** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
+interface Reply {
+  res: Response;
+  contentType: string;
+  web: boolean;
+  cors: Record<string, string>;
+}
 
 /**
- * Unary gRPC calls over HTTP/2, answered straight on the HTTP/2 stream.
+ * Unary gRPC calls over HTTP/2, and binary gRPC-Web calls over HTTP/1.1 or
+ * HTTP/2, answered without Fastify and connect-node's pipeline.
  *
  * connect-node runs every call, unary or not, through its streaming
  * pipeline (async iterables, envelope transforms, several Headers and abort
@@ -40,17 +58,23 @@ export function createGrpcUnaryFastPath(
   const byPath = routesByPath(routes);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
-  function handle(req: Http2ServerRequest, res: Http2ServerResponse): boolean {
+  function handle(req: Request, res: Response): boolean {
     if (req.method !== "POST") return false;
-    const route = byPath.get(req.url);
+    const route = byPath.get(req.url ?? "");
     if (!route) return false;
-    const contentType = req.headers["content-type"];
-    if (!contentType || !GRPC_CONTENT_TYPE.test(contentType)) return false;
+    const contentType = req.headers["content-type"] ?? "";
+    const web = GRPC_WEB_CONTENT_TYPE.test(contentType);
+    // gRPC proper needs HTTP/2 trailers; gRPC-Web works over either version.
+    if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
     const encoding = req.headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") return false;
+    const cors = corsHeaders(req.headers, options.corsOrigins);
+    if (!cors) return false;
+    const reply: Reply = { res, contentType, web, cors };
+
     readBody(req, options.readMaxBytes + 5, (body) => {
       if (body instanceof ConnectError) {
-        respondError(res, contentType, body, undefined, new Headers());
+        respondError(reply, body, undefined, new Headers());
         return;
       }
       const request = parseRequest(body, route.method.input);
@@ -58,23 +82,28 @@ export function createGrpcUnaryFastPath(
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
-        respondError(res, contentType, invalid, undefined, new Headers());
+        respondError(reply, invalid, undefined, new Headers());
         return;
       }
-      const call = { req, res, route, protocolName: "grpc", request, timeoutMs: timeout.timeoutMs, inflight };
+      const call = {
+        req,
+        res,
+        route,
+        protocolName: web ? "grpc-web" : "grpc",
+        request,
+        timeoutMs: timeout.timeoutMs,
+        inflight,
+      };
       void runUnaryCall(
         call,
         (message, context) => {
           const bytes = toBinary(route.method.output, message);
           checkWriteSize(bytes, options.writeMaxBytes);
-          const frame = Buffer.allocUnsafe(5 + bytes.length);
-          frame[0] = 0;
-          frame.writeUInt32BE(bytes.length, 1);
-          frame.set(bytes, 5);
-          const trailer = outgoing(context.responseTrailerIfSet, { "grpc-status": "0" });
-          send(res, contentType, context.responseHeaderIfSet, trailer, frame);
+          const trailer = context.responseTrailerIfSet ?? new Headers();
+          trailer.set("grpc-status", "0");
+          send(reply, context.responseHeaderIfSet, trailer, encodeEnvelope(0, bytes));
         },
-        (error, context) => respondError(res, contentType, error, context.responseHeaderIfSet, context.responseTrailer),
+        (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
       );
     });
     return true;
@@ -100,29 +129,27 @@ function parseRequest(body: Buffer, schema: DescMessage): unknown {
   }
 }
 
-function respondError(
-  res: Http2ServerResponse,
-  contentType: string,
-  error: ConnectError,
-  header: Headers | undefined,
-  trailer: Headers,
-): void {
+function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {
   // Also copies the error's metadata into the trailer.
   setTrailerStatus(trailer, error);
-  send(res, contentType, header, outgoing(trailer, {}));
+  send(reply, header, trailer);
 }
 
-/** Headers, an optional frame, then the trailers that carry the status. */
-function send(
-  res: Http2ServerResponse,
-  contentType: string,
-  header: Headers | undefined,
-  trailer: Record<string, string>,
-  frame?: Buffer,
-): void {
-  if (res.headersSent || res.closed || res.stream.destroyed) return;
-  res.writeHead(200, outgoing(header, { "content-type": contentType }));
-  res.addTrailers(trailer);
+/** Headers, the message frame if any, then the status: as HTTP/2 trailers, or as gRPC-Web's trailer frame. */
+function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame?: Uint8Array): void {
+  const res = reply.res as ServerResponse;
+  if (res.headersSent || res.destroyed) return;
+  const head = outgoing(header, { ...reply.cors, "content-type": reply.contentType });
+  if (reply.web) {
+    const trailerFrame = encodeEnvelope(trailerFlag, trailerSerialize(trailer));
+    const body = frame ? Buffer.concat([frame, trailerFrame]) : trailerFrame;
+    head["content-length"] = String(body.byteLength);
+    res.writeHead(200, head);
+    res.end(body);
+    return;
+  }
+  res.writeHead(200, head);
+  res.addTrailers(outgoing(trailer, {}));
   if (frame) res.end(frame);
   else res.end();
 }

@@ -18,6 +18,8 @@ export interface FastPathOptions {
   writeMaxBytes: number;
   /** Aborts every running call when the server shuts down. */
   shutdownSignal: AbortSignal;
+  /** Browser origins allowed to call, as for CORS_ORIGINS; calls from others are left to Fastify. */
+  corsOrigins: readonly string[];
 }
 
 /** The longest timeout a client may ask for (setTimeout's limit). */
