@@ -1,5 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createRetryInterceptor } from "@greeter/interceptors";
 
 export const PROTOCOLS = ["grpc", "grpc-web", "connect"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -17,12 +18,15 @@ export interface TransportOptions {
 
 /** A transport for one of the three protocols the Greeter server speaks. */
 export function createTransport({ baseUrl, protocol, needsHttp2 }: TransportOptions): Transport {
+  // A replica going away (UNAVAILABLE) should not fail a command: retry
+  // where it is safe (see the interceptor's rules).
+  const interceptors = [createRetryInterceptor()];
   switch (protocol) {
     case "grpc":
-      return createGrpcTransport({ baseUrl });
+      return createGrpcTransport({ baseUrl, interceptors });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
+      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: needsHttp2 ? "2" : "1.1" });
+      return createConnectTransport({ baseUrl, httpVersion: needsHttp2 ? "2" : "1.1", interceptors });
   }
 }

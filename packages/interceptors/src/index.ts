@@ -1,0 +1,1 @@
+export { createRetryInterceptor, type RetryOptions } from "./retry-interceptor.js";
