@@ -1,5 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
@@ -8,15 +7,15 @@ import type { InflightCalls } from "./call-context.js";
 import {
   checkWriteSize,
   type FastPathOptions,
+  type FastRequest,
+  type FastResponse,
   MAX_TIMEOUT_MS,
+  plainPostRoute,
   readBody,
   routesByPath,
   runUnaryCall,
   type UnaryRoute,
 } from "./unary-call.js";
-
-type Request = IncomingMessage | Http2ServerRequest;
-type Response = ServerResponse | Http2ServerResponse;
 
 const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
@@ -38,15 +37,12 @@ export function createConnectUnaryFastPath(
   const byPath = routesByPath(routes);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
-  function handle(req: Request, res: Response): boolean {
-    if (req.method !== "POST") return false;
-    const route = byPath.get(req.url ?? "");
+  function handle(req: FastRequest, res: FastResponse): boolean {
+    const route = plainPostRoute(byPath, req, "content-encoding");
     if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
     const binary = contentType === PROTO_TYPE;
     if (!binary && !JSON_TYPE.test(contentType)) return false;
-    const encoding = req.headers["content-encoding"];
-    if (encoding !== undefined && encoding !== "identity") return false;
     const version = req.headers["connect-protocol-version"];
     if (version !== undefined && version !== "1") return false;
     const cors = corsHeaders(req.headers, options.corsOrigins);
@@ -98,7 +94,7 @@ function parseRequest(body: Buffer, schema: DescMessage, binary: boolean): unkno
 
 /** The Connect error shape: an HTTP status for the code, a JSON body, metadata as headers. */
 function respondError(
-  res: Response,
+  res: FastResponse,
   cors: Record<string, string>,
   error: ConnectError,
   header: Headers | undefined,
@@ -111,7 +107,7 @@ function respondError(
 
 /** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */
 function send(
-  res: Response,
+  res: FastResponse,
   status: number,
   contentType: string,
   cors: Record<string, string>,

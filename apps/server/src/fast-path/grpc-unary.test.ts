@@ -65,6 +65,36 @@ after(async () => {
 
 const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: url }));
 
+/** One raw Greet request, with no client library to add or check anything; resolves when it ends. */
+function rawGreet(
+  headers: http2.OutgoingHttpHeaders,
+  body: Buffer,
+): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    const stream = session.request({ ":method": "POST", ":path": "/greeter.v1.Greeter/Greet", ...headers });
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    stream.on("response", (h) => {
+      responseHeaders = h;
+    });
+    stream.on("trailers", (t) => {
+      trailers = t;
+    });
+    stream.on("error", reject);
+    stream.on("close", () => {
+      session.close();
+      resolve({ headers: responseHeaders, trailers });
+    });
+    stream.resume();
+    stream.end(body);
+  });
+}
+
+/** A gRPC frame holding GreetingRequest { name }. */
+const greetFrame = (name: string): Buffer =>
+  Buffer.from([0, 0, 0, 0, name.length + 2, 0x0a, name.length, ...Buffer.from(name)]);
+
 describe("the unary gRPC fast path", () => {
   it("answers with the implementation's message, headers and trailers", async () => {
     let header: Headers | undefined;
@@ -100,18 +130,11 @@ describe("the unary gRPC fast path", () => {
   it("ends a call at its grpc-timeout with DEADLINE_EXCEEDED and aborts the handler", async () => {
     // A raw request, so that no client-side deadline races the server's.
     lastAbortReason = undefined;
-    const session = http2.connect(url);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": "/greeter.v1.Greeter/Greet",
-      "content-type": "application/grpc",
-      "grpc-timeout": "200m",
-    });
-    stream.end(Buffer.from([0, 0, 0, 0, 6, 0x0a, 4, ...Buffer.from("slow")]));
-    stream.resume();
     const started = Date.now();
-    const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
-    session.close();
+    const { trailers } = await rawGreet(
+      { "content-type": "application/grpc", "grpc-timeout": "200m" },
+      greetFrame("slow"),
+    );
     assert.equal(trailers["grpc-status"], String(Code.DeadlineExceeded));
     assert.ok(Date.now() - started < 2_000);
     assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
@@ -151,23 +174,8 @@ describe("the unary gRPC fast path", () => {
 
   it("adds CORS headers for allowed browser origins and leaves other origins to Fastify", async () => {
     const before = fallbacks;
-    const request = (origin: string) =>
-      new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        const session = http2.connect(url);
-        const stream = session.request({
-          ":method": "POST",
-          ":path": "/greeter.v1.Greeter/Greet",
-          "content-type": "application/grpc-web+proto",
-          origin,
-        });
-        stream.on("response", (headers) => {
-          stream.resume();
-          stream.on("end", () => session.close());
-          resolve(headers);
-        });
-        stream.on("error", reject);
-        stream.end(Buffer.from([0, 0, 0, 0, 5, 0x0a, 3, ...Buffer.from("Ada")]));
-      });
+    const request = async (origin: string) =>
+      (await rawGreet({ "content-type": "application/grpc-web+proto", origin }, greetFrame("Ada"))).headers;
     const allowed = await request("http://allowed.example");
     assert.equal(allowed[":status"], 200);
     assert.equal(allowed["access-control-allow-origin"], "http://allowed.example");
@@ -187,16 +195,11 @@ describe("the unary gRPC fast path", () => {
       }
     });
     assert.equal(fallbacks, before + 1);
-    const session = http2.connect(url);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": "/greeter.v1.Greeter/Greet",
-      "content-type": "application/grpc",
-      "grpc-encoding": "gzip",
-    });
-    stream.end();
-    const status = await new Promise((resolve) => stream.once("response", (h) => resolve(h[":status"])));
-    session.close();
+    const { headers } = await rawGreet(
+      { "content-type": "application/grpc", "grpc-encoding": "gzip" },
+      Buffer.alloc(0),
+    );
+    const status = headers[":status"];
     assert.equal(status, 404);
     assert.equal(fallbacks, before + 2);
   });

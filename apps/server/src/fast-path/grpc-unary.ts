@@ -1,5 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
@@ -10,8 +9,11 @@ import type { InflightCalls } from "./call-context.js";
 import {
   checkWriteSize,
   type FastPathOptions,
+  type FastRequest,
+  type FastResponse,
   MAX_TIMEOUT_MS,
   outgoing,
+  plainPostRoute,
   readBody,
   routesByPath,
   runUnaryCall,
@@ -22,12 +24,9 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
 // Binary gRPC-Web only: the base64 "-text" variant stays with connect-node.
 const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
 
-type Request = IncomingMessage | Http2ServerRequest;
-type Response = ServerResponse | Http2ServerResponse;
-
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
 interface Reply {
-  res: Response;
+  res: FastResponse;
   contentType: string;
   web: boolean;
   cors: Record<string, string>;
@@ -58,16 +57,13 @@ export function createGrpcUnaryFastPath(
   const byPath = routesByPath(routes);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
-  function handle(req: Request, res: Response): boolean {
-    if (req.method !== "POST") return false;
-    const route = byPath.get(req.url ?? "");
+  function handle(req: FastRequest, res: FastResponse): boolean {
+    const route = plainPostRoute(byPath, req, "grpc-encoding");
     if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
     const web = GRPC_WEB_CONTENT_TYPE.test(contentType);
     // gRPC proper needs HTTP/2 trailers; gRPC-Web works over either version.
     if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
-    const encoding = req.headers["grpc-encoding"];
-    if (encoding !== undefined && encoding !== "identity") return false;
     const cors = corsHeaders(req.headers, options.corsOrigins);
     if (!cors) return false;
     const reply: Reply = { res, contentType, web, cors };

@@ -22,6 +22,10 @@ export interface FastPathOptions {
   corsOrigins: readonly string[];
 }
 
+/** A request or response of either HTTP version (Node's compatibility API for HTTP/2). */
+export type FastRequest = IncomingMessage | Http2ServerRequest;
+export type FastResponse = ServerResponse | Http2ServerResponse;
+
 /** The longest timeout a client may ask for (setTimeout's limit). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -29,15 +33,23 @@ export function routesByPath(routes: readonly UnaryRoute[]): Map<string, UnaryRo
   return new Map(routes.map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
 }
 
+/** The unary route a POST asks for, if it has no body encoding (compressed calls stay with connect-node). */
+export function plainPostRoute(
+  byPath: ReadonlyMap<string, UnaryRoute>,
+  req: FastRequest,
+  encodingHeader: "grpc-encoding" | "content-encoding",
+): UnaryRoute | undefined {
+  if (req.method !== "POST") return undefined;
+  const encoding = req.headers[encodingHeader];
+  if (encoding !== undefined && encoding !== "identity") return undefined;
+  return byPath.get(req.url ?? "");
+}
+
 /**
  * Reads a request body of at most `maxBytes`, then calls `done` once: with
  * the bytes, or with RESOURCE_EXHAUSTED as soon as the limit is passed.
  */
-export function readBody(
-  req: IncomingMessage | Http2ServerRequest,
-  maxBytes: number,
-  done: (body: Buffer | ConnectError) => void,
-): void {
+export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer | ConnectError) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let over = false;
@@ -58,8 +70,8 @@ export function readBody(
 
 /** One call, ready to run: what the protocol code parsed from the request. */
 export interface UnaryCall {
-  req: IncomingMessage | Http2ServerRequest;
-  res: ServerResponse | Http2ServerResponse;
+  req: FastRequest;
+  res: FastResponse;
   route: UnaryRoute;
   protocolName: string;
   request: unknown;
