@@ -2,6 +2,10 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
+/** The server's interceptors, in the order they run. */
+export const INTERCEPTOR_NAMES = ["request-id", "metrics", "logging", "auth"] as const;
+export type InterceptorName = (typeof INTERCEPTOR_NAMES)[number];
+
 /**
  * Every setting of the server, in one place: its environment variable, the
  * matching command-line flag (`PORT` → `--port`), the default and why.
@@ -87,6 +91,43 @@ const SETTINGS = {
     default: 10_000,
     parse: (raw: string) => integer(raw, 0, 3_600_000),
   },
+  interceptors: {
+    env: "INTERCEPTORS",
+    help: `Server interceptors to run, comma-separated, or none. They always run in the order ${INTERCEPTOR_NAMES.join(" → ")}.`,
+    default: [...INTERCEPTOR_NAMES],
+    parse: interceptorList,
+  },
+  authRequired: {
+    env: "AUTH_REQUIRED",
+    help: "true: Greeter methods need a bearer token with scope greeter.greet. Health and reflection stay public.",
+    default: false,
+    parse: boolean,
+  },
+  authJwtSecret: {
+    env: "AUTH_JWT_SECRET",
+    help: "Shared secret (at least 32 characters) that verifies HS256 tokens; `pnpm mint-token` signs with it. Never logged.",
+    default: undefined,
+    parse: secret,
+    secret: true,
+  },
+  authPublicKeyFile: {
+    env: "AUTH_PUBLIC_KEY_FILE",
+    help: "Path to a PEM public key (RSA, EC or Ed25519) that verifies tokens from an identity provider, instead of a secret.",
+    default: undefined,
+    parse: readable,
+  },
+  authIssuer: {
+    env: "AUTH_ISSUER",
+    help: "Tokens must carry this `iss`, if set.",
+    default: undefined,
+    parse: nonEmpty,
+  },
+  authAudience: {
+    env: "AUTH_AUDIENCE",
+    help: "Tokens must carry this `aud`.",
+    default: "greeter",
+    parse: nonEmpty,
+  },
   logLevel: {
     env: "LOG_LEVEL",
     help: "pino log level: fatal, error, warn, info, debug, trace or silent.",
@@ -117,7 +158,7 @@ export function describeSettings(): { env: string; flag: string; default: string
   return Object.values(SETTINGS).map((s) => ({
     env: s.env,
     flag: flagOf(s.env),
-    default: s.default === undefined ? "" : String(s.default),
+    default: s.default === undefined ? "" : Array.isArray(s.default) ? s.default.join(",") : String(s.default),
     help: s.help,
   }));
 }
@@ -140,12 +181,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       config[key] = setting.parse(raw);
     } catch (e) {
       const source = flags[flag] !== undefined ? `--${flag}` : setting.env;
-      throw new ConfigError(`${source}=${JSON.stringify(raw)}: ${(e as Error).message}`);
+      const shown = "secret" in setting ? "<hidden>" : JSON.stringify(raw);
+      throw new ConfigError(`${source}=${shown}: ${(e as Error).message}`);
     }
   }
   const result = config as ServerConfig;
   if ((result.tlsCert === undefined) !== (result.tlsKey === undefined)) {
     throw new ConfigError("TLS_CERT and TLS_KEY go together: set both or neither");
+  }
+  if (result.authJwtSecret !== undefined && result.authPublicKeyFile !== undefined) {
+    throw new ConfigError("AUTH_JWT_SECRET and AUTH_PUBLIC_KEY_FILE: set one, not both");
+  }
+  if (result.authRequired) {
+    if (!result.interceptors.includes("auth")) {
+      throw new ConfigError("AUTH_REQUIRED=true needs the auth interceptor in INTERCEPTORS");
+    }
+    if (result.authJwtSecret === undefined && result.authPublicKeyFile === undefined) {
+      throw new ConfigError("AUTH_REQUIRED=true needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE to verify tokens with");
+    }
   }
   return result;
 }
@@ -200,6 +253,29 @@ function origins(raw: string): string[] {
     if (url.origin !== origin) throw new Error(`"${origin}" is not an origin; did you mean "${url.origin}"?`);
   }
   return list;
+}
+
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new Error("must be true or false");
+}
+
+function secret(raw: string): string {
+  if (raw.length < 32) throw new Error("must be at least 32 characters (HS256 wants 256 bits)");
+  return raw;
+}
+
+function interceptorList(raw: string): InterceptorName[] {
+  if (raw.trim().toLowerCase() === "none") return [];
+  const names = raw.split(",").map((n) => n.trim().toLowerCase());
+  for (const name of names) {
+    if (!(INTERCEPTOR_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`"${name}" is not an interceptor; choose from ${INTERCEPTOR_NAMES.join(", ")} (or none)`);
+    }
+  }
+  return INTERCEPTOR_NAMES.filter((n) => names.includes(n));
 }
 
 function oneOf<const T extends readonly string[]>(raw: string, allowed: T): T[number] {

@@ -1,17 +1,23 @@
 import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
+import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { DestinationStream } from "pino";
+import type { Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
 import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
+import { createServerInterceptors } from "./interceptors.js";
+import { createLogger } from "./logger.js";
+import { createMetricsRegistry } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { createRoutes } from "./routes.js";
 import { registerWebApp } from "./web-app.js";
@@ -24,6 +30,8 @@ export interface GreeterServer {
   readonly app: FastifyInstance;
   readonly health: HealthService;
   readonly onePort: OnePortServer;
+  /** The Prometheus registry served at /metrics. */
+  readonly metrics: Registry;
   /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:50051`. */
   listen(): Promise<string>;
   /**
@@ -38,7 +46,12 @@ export interface GreeterServer {
  * HTTP/1.1 and HTTP/2, with the Connect routes for gRPC, gRPC-Web and
  * Connect, health endpoints, CORS and, if configured, the web app.
  */
-export async function buildServer(config: ServerConfig): Promise<GreeterServer> {
+export interface BuildOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
+}
+
+export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
   const routes = createRoutes({ health });
   // Aborting it ends every running handler (see close()). Every call in
@@ -47,17 +60,12 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
   let onePort: OnePortServer | undefined;
+  const logger = createLogger(config, options.logDestination);
+  const metrics = createMetricsRegistry();
+  const interceptors = createServerInterceptors(config, { logger, registry: metrics });
 
   const app = Fastify({
-    logger:
-      config.logLevel === "silent"
-        ? false
-        : {
-            level: config.logLevel,
-            ...(config.logFormat === "pretty" && {
-              transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss", ignore: "pid,hostname" } },
-            }),
-          },
+    loggerInstance: logger as FastifyBaseLogger,
     // One log line per HTTP request is noise for RPC traffic.
     logController: new LogController({ disableRequestLogging: true }),
     // Keep answering during the drain: the drain itself tells clients to
@@ -74,6 +82,7 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
         writeMaxBytes: config.maxMessageBytes,
         shutdownSignal: shutdown.signal,
         corsOrigins: config.corsOrigins,
+        interceptors,
       };
       const inflight = new InflightCalls(shutdown.signal);
       const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);
@@ -103,12 +112,22 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
+    interceptors,
+    contextValues: (request) =>
+      createContextValues().set(callInfoKey, {
+        peer: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
+      }),
   });
 
   app.get("/healthz", (_request, reply) => {
     const serving = health.getStatus(OVERALL_SERVICE) === ServingStatus.SERVING;
     reply.code(serving ? 200 : 503).send({ status: serving ? "SERVING" : "NOT_SERVING" });
   });
+  if (config.interceptors.includes("metrics")) {
+    app.get("/metrics", async (_request, reply) => {
+      reply.type(metrics.contentType).send(await metrics.metrics());
+    });
+  }
   if (config.webRoot) await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);
 
@@ -116,6 +135,7 @@ export async function buildServer(config: ServerConfig): Promise<GreeterServer> 
     app,
     health,
     onePort: port,
+    metrics,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       const { address, family, port: bound } = port.server.address() as AddressInfo;

@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { loadConfig, type ServerConfig } from "./config.js";
-import { buildServer, type GreeterServer } from "./server.js";
+import { type BuildOptions, buildServer, type GreeterServer } from "./server.js";
 
 export interface TestServer extends GreeterServer {
   /** Base URL on loopback, e.g. `http://127.0.0.1:41234`. */
@@ -12,7 +12,10 @@ export interface TestServer extends GreeterServer {
  * A real Greeter server on 127.0.0.1 and a free port, with defaults fit for
  * tests (silent, short grace). Stop it with `close()`.
  */
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  options: BuildOptions = {},
+): Promise<TestServer> {
   const config: ServerConfig = {
     ...loadConfig({}, []),
     port: 0,
@@ -21,7 +24,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     shutdownGraceMs: 1_000,
     ...overrides,
   };
-  const server = await buildServer(config);
+  const server = await buildServer(config, options);
   const url = await server.listen();
   return Object.assign(server, { url, port: Number(new URL(url).port) });
 }
@@ -36,4 +39,10 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A log destination that keeps every line, parsed, for tests to look at. */
+export function captureLogs(): { destination: { write(line: string): void }; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { destination: { write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }, lines };
 }

@@ -1,1 +1,5 @@
-export { createRetryInterceptor, type RetryOptions } from "./retry-interceptor.js";
+// Client interceptors; they run in Node and in browsers. Server interceptors
+// are in "@greeter/interceptors/server".
+export { createBearerTokenInterceptor } from "./client/bearer-token.js";
+export { type ClientMetadata, createClientMetadataInterceptor } from "./client/client-metadata.js";
+export { createRetryInterceptor, type RetryOptions } from "./client/retry-interceptor.js";

@@ -37,6 +37,7 @@ before(async () => {
       writeMaxBytes: 1024,
       shutdownSignal: shutdown.signal,
       corsOrigins: ["http://allowed.example"],
+      interceptors: [],
     },
     new InflightCalls(shutdown.signal),
   );

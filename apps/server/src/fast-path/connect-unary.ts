@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { type DescMessage, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { corsHeaders } from "./browser-origin.js";
@@ -34,7 +34,7 @@ export function createConnectUnaryFastPath(
   options: FastPathOptions,
   inflight: InflightCalls,
 ) {
-  const byPath = routesByPath(routes);
+  const byPath = routesByPath(routes, options.interceptors);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
@@ -61,17 +61,28 @@ export function createConnectUnaryFastPath(
         respondError(res, cors, invalid, undefined, undefined);
         return;
       }
-      const call = { req, res, route, protocolName: "connect", request, timeoutMs: timeout.timeoutMs, inflight };
-      void runUnaryCall(
-        call,
-        (message, context) => {
-          const body = binary
+      const call = {
+        req,
+        res,
+        route,
+        protocolName: "connect",
+        request,
+        bytesIn: body.byteLength,
+        encode: (message: Message) => {
+          const encoded = binary
             ? toBinary(route.method.output, message)
             : Buffer.from(toJsonString(route.method.output, message));
-          checkWriteSize(body, options.writeMaxBytes);
-          const type = binary ? PROTO_TYPE : "application/json";
-          send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, body);
+          checkWriteSize(encoded, options.writeMaxBytes);
+          return encoded;
         },
+        timeoutMs: timeout.timeoutMs,
+        inflight,
+      };
+      const type = binary ? PROTO_TYPE : "application/json";
+      void runUnaryCall(
+        call,
+        (encoded, context) =>
+          send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded),
         (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
       );
     });

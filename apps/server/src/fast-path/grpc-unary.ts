@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
@@ -54,7 +54,7 @@ export function createGrpcUnaryFastPath(
   options: FastPathOptions,
   inflight: InflightCalls,
 ) {
-  const byPath = routesByPath(routes);
+  const byPath = routesByPath(routes, options.interceptors);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
@@ -87,17 +87,21 @@ export function createGrpcUnaryFastPath(
         route,
         protocolName: web ? "grpc-web" : "grpc",
         request,
+        bytesIn: body.byteLength,
+        encode: (message: Message) => {
+          const bytes = toBinary(route.method.output, message);
+          checkWriteSize(bytes, options.writeMaxBytes);
+          return encodeEnvelope(0, bytes);
+        },
         timeoutMs: timeout.timeoutMs,
         inflight,
       };
       void runUnaryCall(
         call,
-        (message, context) => {
-          const bytes = toBinary(route.method.output, message);
-          checkWriteSize(bytes, options.writeMaxBytes);
+        (frame, context) => {
           const trailer = context.responseTrailerIfSet ?? new Headers();
           trailer.set("grpc-status", "0");
-          send(reply, context.responseHeaderIfSet, trailer, encodeEnvelope(0, bytes));
+          send(reply, context.responseHeaderIfSet, trailer, frame);
         },
         (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
       );
@@ -128,7 +132,20 @@ function parseRequest(body: Buffer, schema: DescMessage): unknown {
 function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {
   // Also copies the error's metadata into the trailer.
   setTrailerStatus(trailer, error);
+  trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
   send(reply, header, trailer);
+}
+
+/**
+ * grpc-message as the gRPC spec encodes it: only bytes outside printable
+ * ASCII, and "%", are percent-encoded. connect-es encodes like
+ * encodeURIComponent, and grpc-js, which decodes with decodeURI, then shows
+ * a ":" in a message as "%3A".
+ */
+export function encodeGrpcMessage(message: string): string {
+  return /^[\x20-\x24\x26-\x7e]*$/.test(message)
+    ? message
+    : message.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run));
 }
 
 /** Headers, the message frame if any, then the status: as HTTP/2 trailers, or as gRPC-Web's trailer frame. */

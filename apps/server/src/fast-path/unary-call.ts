@@ -1,13 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { create, type DescMethodUnary, isMessage, type Message } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
+import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
-/** One unary method and the function that implements it. */
-export interface UnaryRoute {
+export type { UnaryRoute } from "./unary-chain.js";
+
+/** A unary method ready for the fast path: its implementation behind the interceptors. */
+export interface PreparedRoute {
   method: DescMethodUnary;
-  impl: (request: never, context: HandlerContext) => unknown;
+  invoke: UnaryInvoker;
 }
 
 /** What every fast path needs; the same limits as the Connect router's. */
@@ -20,6 +23,8 @@ export interface FastPathOptions {
   shutdownSignal: AbortSignal;
   /** Browser origins allowed to call, as for CORS_ORIGINS; calls from others are left to Fastify. */
   corsOrigins: readonly string[];
+  /** The server's interceptors, the same as the Connect router's. */
+  interceptors: readonly Interceptor[];
 }
 
 /** A request or response of either HTTP version (Node's compatibility API for HTTP/2). */
@@ -29,16 +34,24 @@ export type FastResponse = ServerResponse | Http2ServerResponse;
 /** The longest timeout a client may ask for (setTimeout's limit). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-export function routesByPath(routes: readonly UnaryRoute[]): Map<string, UnaryRoute> {
-  return new Map(routes.map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
+export function routesByPath(
+  routes: readonly UnaryRoute[],
+  interceptors: readonly Interceptor[],
+): Map<string, PreparedRoute> {
+  return new Map(
+    routes.map((r) => [
+      `/${r.method.parent.typeName}/${r.method.name}`,
+      { method: r.method, invoke: createUnaryInvoker(r, interceptors) },
+    ]),
+  );
 }
 
 /** The unary route a POST asks for, if it has no body encoding (compressed calls stay with connect-node). */
 export function plainPostRoute(
-  byPath: ReadonlyMap<string, UnaryRoute>,
+  byPath: ReadonlyMap<string, PreparedRoute>,
   req: FastRequest,
   encodingHeader: "grpc-encoding" | "content-encoding",
-): UnaryRoute | undefined {
+): PreparedRoute | undefined {
   if (req.method !== "POST") return undefined;
   const encoding = req.headers[encodingHeader];
   if (encoding !== undefined && encoding !== "identity") return undefined;
@@ -72,23 +85,28 @@ export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer
 export interface UnaryCall {
   req: FastRequest;
   res: FastResponse;
-  route: UnaryRoute;
+  route: PreparedRoute;
   protocolName: string;
   request: unknown;
+  /** Request body bytes read. */
+  bytesIn: number;
+  /** Serializes the answer as the protocol sends it. */
+  encode: (message: Message) => Uint8Array;
   timeoutMs: number | undefined;
   inflight: InflightCalls;
 }
 
 /**
- * Runs a call: makes its context, calls the implementation, and hands the
- * answer to `answer` — or any failure to `fail`. It fails with the call's
+ * Runs a call: makes its context, calls the interceptors and the
+ * implementation, and hands the encoded answer to `answer` — or any failure
+ * to `fail`. It fails with the call's
  * abort reason (deadline, client gone, shutdown) if that comes first, and,
  * as connect-node does, turns anything but a ConnectError into INTERNAL
  * "internal error" so that a bug's message stays in the server.
  */
 export async function runUnaryCall(
   call: UnaryCall,
-  answer: (message: Message, context: CallContext) => void,
+  answer: (body: Uint8Array, context: CallContext) => void,
   fail: (error: ConnectError, context: CallContext) => void,
 ): Promise<void> {
   const { req, res, route } = call;
@@ -105,13 +123,14 @@ export async function runUnaryCall(
   const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
   res.once("close", onClose);
   try {
-    const result = await untilAborted(Promise.resolve(route.impl(call.request as never, context)), context.signal);
-    answer(
-      isMessage(result, route.method.output)
-        ? result
-        : create(route.method.output, result as Parameters<typeof create>[1]),
+    const invocation = {
       context,
-    );
+      request: call.request,
+      encode: call.encode,
+      bytesIn: call.bytesIn,
+      peer: () => `${req.socket?.remoteAddress}:${req.socket?.remotePort}`,
+    };
+    answer(await untilAborted(route.invoke(invocation), context.signal), context);
   } catch (e) {
     fail(
       e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),

@@ -1,0 +1,43 @@
+import { createContextKey, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
+
+/**
+ * What a server adapter knows about a call that a Connect interceptor does
+ * not see: who is calling, over which protocol, and the bytes on the wire.
+ * The Greeter server fills it in for every call (the fast path and
+ * connect-node alike); without it, interceptors fall back to what the
+ * request itself says.
+ */
+export interface CallInfo {
+  /** `grpc`, `grpc-web` or `connect`. */
+  protocol?: string;
+  /** The client's address, e.g. `127.0.0.1:53110`. */
+  peer?: string;
+  /** Request body bytes on the wire, when the adapter counted them. */
+  bytesIn?: number;
+  /** Response body bytes on the wire, when the adapter counted them before the interceptors returned. */
+  bytesOut?: number;
+}
+
+export const callInfoKey = createContextKey<CallInfo | undefined>(undefined, { description: "greeter call info" });
+
+/** The protocol of a call: from the adapter, or else from the request's content type. */
+export function protocolOf(req: UnaryRequest | StreamRequest): string {
+  const known = req.contextValues.get(callInfoKey)?.protocol;
+  if (known) return known;
+  const contentType = req.header.get("content-type") ?? "";
+  if (contentType.startsWith("application/grpc-web")) return "grpc-web";
+  if (contentType.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}
+
+const GRPC_TYPES = {
+  unary: "unary",
+  server_streaming: "server_stream",
+  client_streaming: "client_stream",
+  bidi_streaming: "bidi_stream",
+} as const;
+
+/** The `grpc_type` label of the Prometheus gRPC conventions. */
+export function grpcType(req: UnaryRequest | StreamRequest): string {
+  return GRPC_TYPES[req.method.methodKind];
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from "node:crypto";
+import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+
+/** The call's request id, for handlers and the interceptors after this one. */
+export const requestIdKey = createContextKey<string>("", { description: "request id" });
+
+export interface RequestIdOptions {
+  /**
+   * The header that carries the id in and out.
+   * @default "x-request-id"
+   */
+  header?: string;
+  /** Makes an id for calls that come without a usable one. @default crypto.randomUUID */
+  generate?: () => string;
+}
+
+// An id from outside ends up in log lines: take it only if it cannot forge one.
+const USABLE_ID = /^[\w.:@/+=-]{1,128}$/;
+
+/**
+ * Gives every call a request id — the caller's `x-request-id` if it sent a
+ * sensible one, a new UUID otherwise — and echoes it in the response
+ * headers (error responses too), so a client can quote it in a bug report.
+ */
+export function createRequestIdInterceptor(options: RequestIdOptions = {}): Interceptor {
+  const header = options.header ?? "x-request-id";
+  const generate = options.generate ?? randomUUID;
+  return (next) => async (req) => {
+    const incoming = req.header.get(header);
+    const id = incoming !== null && USABLE_ID.test(incoming) ? incoming : generate();
+    req.contextValues.set(requestIdKey, id);
+    try {
+      const res = await next(req);
+      res.header.set(header, id);
+      return res;
+    } catch (e) {
+      if (e instanceof ConnectError) e.metadata.set(header, id);
+      throw e;
+    }
+  };
+}

@@ -1,0 +1,139 @@
+import { toBinary } from "@bufbuild/protobuf";
+import { Code, type ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { authSubjectKey } from "./auth.js";
+import { callInfoKey, grpcType, protocolOf } from "./call-info.js";
+import { publicError } from "./public-error.js";
+import { requestIdKey } from "./request-id.js";
+import { observeStream } from "./stream-observer.js";
+
+/** The slice of a pino logger (Fastify's `app.log`) this interceptor writes to. */
+export interface RpcLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface RpcLoggingOptions {
+  logger: RpcLogger;
+  /**
+   * Procedures logged at debug level only, because balancers and probes call
+   * them all the time.
+   * @default the gRPC health service's Check and Watch
+   */
+  quietProcedures?: readonly string[];
+}
+
+const QUIET_BY_DEFAULT = ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"];
+
+// Failures the server must look into; the rest are the caller's business.
+const SERVER_FAULTS = new Set([Code.Unknown, Code.Internal, Code.Unimplemented, Code.Unavailable, Code.DataLoss]);
+
+/**
+ * One structured log line per RPC, when it ends: procedure, stream type,
+ * protocol, peer, request id, client metadata, status, duration, messages
+ * and bytes each way. Authorization headers are never read.
+ *
+ * It is also where a handler's unexpected exception stops: the log gets the
+ * exception with its stack; the client gets INTERNAL "internal error" and
+ * nothing of what went wrong inside.
+ */
+export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interceptor {
+  const { logger } = options;
+  const quiet = new Set(options.quietProcedures ?? QUIET_BY_DEFAULT);
+
+  return (next) => async (req) => {
+    const started = performance.now();
+    const procedure = `/${req.service.typeName}/${req.method.name}`;
+    const info = req.contextValues.get(callInfoKey);
+    const input = req.method.input;
+    const output = req.method.output;
+    let messagesIn = 0;
+    let messagesOut = 0;
+    let bytesIn = 0;
+    let bytesOut = 0;
+
+    const done = (error: ConnectError | undefined): void => {
+      const fields = {
+        procedure,
+        streamType: grpcType(req),
+        protocol: protocolOf(req),
+        peer: info?.peer,
+        requestId: req.contextValues.get(requestIdKey) || undefined,
+        subject: req.contextValues.get(authSubjectKey),
+        client: clientOf(req.header),
+        code: error ? codeToString(error.code) : "ok",
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        messagesIn,
+        messagesOut,
+        bytesIn: info?.bytesIn ?? bytesIn,
+        bytesOut: info?.bytesOut ?? bytesOut,
+        ...(error && { error: error.rawMessage }),
+        ...(error?.cause instanceof Error && { err: error.cause }),
+      };
+      if (quiet.has(procedure)) logger.debug(fields, "rpc");
+      else if (!error) logger.info(fields, "rpc");
+      else if (SERVER_FAULTS.has(error.code)) logger.error(fields, "rpc failed");
+      else logger.warn(fields, "rpc failed");
+    };
+
+    if (!req.stream) {
+      messagesIn = 1;
+      if (info?.bytesIn === undefined) bytesIn = toBinary(input, req.message).byteLength;
+      try {
+        const res = await next(req);
+        messagesOut = 1;
+        if (info?.bytesOut === undefined && !res.stream) bytesOut = toBinary(output, res.message).byteLength;
+        done(undefined);
+        return res;
+      } catch (e) {
+        const error = publicError(e);
+        done(error);
+        throw error;
+      }
+    }
+
+    let res: StreamResponse;
+    try {
+      res = (await next({
+        ...req,
+        message: observeStream(req.message, (m) => {
+          messagesIn++;
+          bytesIn += toBinary(input, m).byteLength;
+        }),
+      })) as StreamResponse;
+    } catch (e) {
+      const error = publicError(e);
+      done(error);
+      throw error;
+    }
+    return {
+      ...res,
+      message: observeStream(
+        res.message,
+        (m) => {
+          messagesOut++;
+          bytesOut += toBinary(output, m).byteLength;
+        },
+        done,
+      ),
+    };
+  };
+}
+
+function clientOf(header: Headers): Record<string, string> | undefined {
+  let client: Record<string, string> | undefined;
+  for (const [key, value] of header) {
+    if (key.startsWith("x-client-")) {
+      client ??= {};
+      client[key.slice("x-client-".length)] = value;
+    }
+  }
+  const agent = header.get("user-agent");
+  if (agent !== null) {
+    client ??= {};
+    client.userAgent = agent;
+  }
+  return client;
+}
