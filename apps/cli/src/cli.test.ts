@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startTestServer, type TestServer } from "@greeter/server/testing";
+import { mintToken } from "@greeter/interceptors/server";
+import { captureLogs, startTestServer, type TestServer } from "@greeter/server/testing";
 
+// The scope the server asks of Greeter callers (apps/server/src/access-policy.ts).
+const GREETER_SCOPE = "greeter.greet";
 const MAIN = fileURLToPath(new URL("main.ts", import.meta.url));
 
 interface Result {
@@ -13,11 +16,11 @@ interface Result {
 }
 
 /** Runs the real CLI process, feeding `input` to its stdin. */
-function greeter(args: string[], input = ""): Promise<Result> {
+function greeter(args: string[], input = "", env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, GREETER_URL: "" },
+      env: { ...process.env, GREETER_URL: "", GREETER_TOKEN: "", ...env },
       timeout: 30_000,
     });
     let stdout = "";
@@ -115,5 +118,53 @@ describe("greeter CLI", () => {
       assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
       assert.match(res.stderr, /Usage: greeter/);
     }
+  });
+});
+
+describe("greeter CLI against a server that requires a token", () => {
+  const secret = "cli-test-secret-0123456789abcdef-0123";
+  const logs = captureLogs();
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(
+      { authRequired: true, authJwtSecret: secret, logLevel: "info" },
+      { logDestination: logs.destination },
+    );
+  });
+  after(() => server.close());
+
+  it("greets with --token (or $GREETER_TOKEN), fails without, and tells the server who is calling", async () => {
+    const token = await mintToken({
+      key: new TextEncoder().encode(secret),
+      subject: "cli-user",
+      audience: "greeter",
+      scopes: [GREETER_SCOPE],
+    });
+    for (const protocol of ["grpc", "grpc-web", "connect"]) {
+      const res = await greeter([
+        "greet",
+        "--name",
+        "Ada",
+        "--token",
+        token,
+        "--protocol",
+        protocol,
+        "--url",
+        server.url,
+      ]);
+      assert.deepEqual(res, { code: 0, stdout: "Hello, Ada!\n", stderr: "" }, protocol);
+    }
+    const fromEnv = await greeter(["greet", "--name", "Ada", "--url", server.url], "", { GREETER_TOKEN: token });
+    assert.equal(fromEnv.stdout, "Hello, Ada!\n");
+    const without = await greeter(["greet", "--name", "Ada", "--url", server.url]);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /^greeter: unauthenticated: Greeter\.Greet needs a bearer token/);
+
+    const calls = logs.lines.filter((l) => l.subject === "cli-user");
+    assert.equal(calls.length, 4);
+    const client = calls[0]?.client as Record<string, string>;
+    assert.equal(client.name, "greeter-cli");
+    assert.equal(client.device, "terminal");
+    assert.match(client.userAgent ?? "", /^greeter-cli\/\d+\.\d+\.\d+ node\//);
   });
 });

@@ -21,6 +21,8 @@ Options:
   --url URL                  server address (default: $GREETER_URL or http://localhost:50051)
   --protocol P               grpc | grpc-web | connect (default: grpc)
   --timeout MS               deadline for the call (default: 10000 for greet and everyone, none for streams)
+  --token TOKEN              bearer token for servers with AUTH_REQUIRED=true (default: $GREETER_TOKEN;
+                             \`pnpm mint-token\` mints one for a dev server)
   --help                     this text`;
 
 export interface Io {
@@ -62,7 +64,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   const client = (needsHttp2: boolean): Client<typeof Greeter> =>
     createClient(
       Greeter,
-      createTransport({ baseUrl: values.url ?? io.env.GREETER_URL ?? "http://localhost:50051", protocol, needsHttp2 }),
+      createTransport({
+        baseUrl: values.url ?? io.env.GREETER_URL ?? "http://localhost:50051",
+        protocol,
+        needsHttp2,
+        token: values.token ?? io.env.GREETER_TOKEN,
+      }),
     );
   const unaryOptions: CallOptions = { timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS };
   const streamOptions: CallOptions = timeoutMs === undefined ? {} : { timeoutMs };
@@ -132,6 +139,7 @@ function parseCommandLine(argv: string[]) {
         url: { type: "string" },
         protocol: { type: "string" },
         timeout: { type: "string" },
+        token: { type: "string" },
         name: { type: "string" },
         count: { type: "string" },
         interval: { type: "string" },

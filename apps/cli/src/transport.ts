@@ -1,6 +1,14 @@
+import { createRequire } from "node:module";
+import { arch, platform } from "node:os";
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { createRetryInterceptor } from "@greeter/interceptors";
+import {
+  createBearerTokenInterceptor,
+  createClientMetadataInterceptor,
+  createRetryInterceptor,
+} from "@greeter/interceptors";
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 export const PROTOCOLS = ["grpc", "grpc-web", "connect"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -14,13 +22,26 @@ export interface TransportOptions {
    * call needs HTTP/2.
    */
   needsHttp2: boolean;
+  /** A bearer token to send with every call. */
+  token?: string;
 }
 
 /** A transport for one of the three protocols the Greeter server speaks. */
-export function createTransport({ baseUrl, protocol, needsHttp2 }: TransportOptions): Transport {
-  // A replica going away (UNAVAILABLE) should not fail a command: retry
-  // where it is safe (see the interceptor's rules).
-  const interceptors = [createRetryInterceptor()];
+export function createTransport({ baseUrl, protocol, needsHttp2, token }: TransportOptions): Transport {
+  const interceptors = [
+    createClientMetadataInterceptor({
+      name: "greeter-cli",
+      version,
+      device: "terminal",
+      os: `${platform()}-${arch()}`,
+      userAgent: `greeter-cli/${version} node/${process.versions.node}`,
+    }),
+    createBearerTokenInterceptor(() => token),
+    // A replica going away (UNAVAILABLE) should not fail a command: retry
+    // where it is safe (see the interceptor's rules). Innermost, so every
+    // attempt carries the headers above.
+    createRetryInterceptor(),
+  ];
   switch (protocol) {
     case "grpc":
       return createGrpcTransport({ baseUrl, interceptors });
