@@ -32,7 +32,8 @@ const STREAM_COUNT = 1000;
 const node = (script: string): ServerSpec => ({
   command: [process.execPath, "--conditions=source", "--import", "tsx", new URL(script, import.meta.url).pathname],
 });
-// The product runs from its production build, as `pnpm start` runs it.
+// The product runs from its production build, as `pnpm start` runs it, with
+// every interceptor on and one JSON log line per call (read and dropped).
 const greeterServer: ServerSpec = {
   command: [process.execPath, new URL("../apps/server/dist/main.js", import.meta.url).pathname],
   env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "production" },
@@ -96,6 +97,16 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       id: "greeter-grpc",
       label: "Greeter: gRPC (h2c)",
       server: greeterServer,
+      request: { path: GREET, headers: grpcHeaders, body: grpcFrame(greetProto) },
+      http1: false,
+      verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),
+    },
+    {
+      // The same server with INTERCEPTORS=none: the difference is what the
+      // interceptor chain (request id, metrics, logging, auth) costs.
+      id: "greeter-grpc-bare",
+      label: "Greeter: gRPC (h2c), no interceptors",
+      server: { ...greeterServer, env: { ...greeterServer.env, INTERCEPTORS: "none" } },
       request: { path: GREET, headers: grpcHeaders, body: grpcFrame(greetProto) },
       http1: false,
       verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),

@@ -1,9 +1,6 @@
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { ServerConfig } from "./config.js";
 
-// Defence in depth: nothing logs headers today, but if someone does, credentials stay out.
-const REDACT = { paths: ["*.authorization", "*.headers.authorization", "*.cookie"], censor: "[redacted]" };
-
 /**
  * The server's one pino logger: Fastify logs through it and so does the RPC
  * logging interceptor. Made before Fastify because the fast path, built
@@ -14,12 +11,19 @@ export function createLogger(
   config: Pick<ServerConfig, "logLevel" | "logFormat">,
   destination?: DestinationStream,
 ): Logger {
-  if (destination) return pino({ level: config.logLevel, redact: REDACT }, destination);
-  return pino({
-    level: config.logLevel,
-    redact: REDACT,
-    ...(config.logFormat === "pretty" && {
+  // No pino `redact`: with wildcard paths it was a fifth of a logged call's
+  // cost. Secrets stay out because nothing logs headers wholesale: the RPC
+  // log line picks its fields and never reads authorization.
+  if (destination) return pino({ level: config.logLevel }, destination);
+  if (config.logFormat === "pretty") {
+    return pino({
+      level: config.logLevel,
       transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss", ignore: "pid,hostname" } },
-    }),
-  });
+    });
+  }
+  // Asynchronous stdout: lines written while a write is in flight go out
+  // together in the next one, instead of one system call per RPC. pino
+  // flushes what is left when the process exits; only a SIGKILL can lose
+  // the last few lines.
+  return pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
 }

@@ -130,7 +130,7 @@ export async function runUnaryCall(
       bytesIn: call.bytesIn,
       peer: () => `${req.socket?.remoteAddress}:${req.socket?.remotePort}`,
     };
-    answer(await untilAborted(route.invoke(invocation), context.signal), context);
+    answer(await untilAborted(route.invoke(invocation), context), context);
   } catch (e) {
     fail(
       e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
@@ -152,21 +152,11 @@ export function checkWriteSize(bytes: Uint8Array, writeMaxBytes: number): void {
   }
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason));
+/** The call's result, or its abort reason (deadline, client gone, shutdown) if that comes first. */
+function untilAborted<T>(promise: Promise<T>, context: CallContext): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(ConnectError.from(signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    context.onAbort(reject);
+    promise.then(resolve, reject);
   });
 }
 

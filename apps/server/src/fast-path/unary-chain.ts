@@ -39,7 +39,16 @@ interface Encoded {
   message: Message;
   body: Uint8Array;
 }
-const invocationKey = createContextKey<{ invocation: Invocation; encoded?: Encoded } | undefined>(undefined);
+/** What the outermost and innermost steps share; interceptors carry it along in the context values. */
+interface CallState {
+  invocation: Invocation;
+  /** The request as we made it: if the handler gets this very object, the context needs no merging. */
+  request?: UnaryRequest;
+  /** The response as we made it: if the chain returns it unchanged, its headers are already the context's. */
+  response?: UnaryResponse;
+  encoded?: Encoded;
+}
+const invocationKey = createContextKey<CallState | undefined>(undefined);
 
 /**
  * The same interceptors as the Connect router's, run with connect's own
@@ -62,19 +71,27 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
     const state = req.contextValues.get(invocationKey);
     if (!state) throw new ConnectError("fast path: call state lost by an interceptor", Code.Internal);
     const { context } = state.invocation;
-    const message = normalize(await route.impl(req.message as never, handlerContext(context, req)));
+    const message = normalize(
+      await route.impl(req.message as never, req === state.request ? context : handlerContext(context, req)),
+    );
     const body = state.invocation.encode(message);
     state.encoded = { message, body };
     const info = req.contextValues.get(callInfoKey);
     if (info) info.bytesOut = body.byteLength;
-    return {
+    state.response = {
       stream: false,
       message,
       method,
       service: method.parent,
-      header: context.responseHeader,
-      trailer: context.responseTrailer,
+      // Getters: the Headers are made only if an interceptor touches them.
+      get header() {
+        return context.responseHeader;
+      },
+      get trailer() {
+        return context.responseTrailer;
+      },
     };
+    return state.response;
   };
   // connect's own applyInterceptors is internal; this is the same fold.
   let chain: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse> = innermost;
@@ -82,45 +99,56 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
 
   return async (invocation) => {
     const { context } = invocation;
-    const state: { invocation: Invocation; encoded?: Encoded } = { invocation };
+    const state: CallState = { invocation };
     context.values.set(invocationKey, state);
-    context.values.set(callInfoKey, callInfo(invocation));
-    const res = await chain({
+    context.values.set(callInfoKey, new FastCallInfo(invocation));
+    state.request = {
       stream: false,
       message: invocation.request as Message,
       method,
       service: method.parent,
       requestMethod: context.requestMethod,
       url: context.url,
-      signal: context.signal,
+      // A getter: the signal is made only if an interceptor looks at it.
+      get signal() {
+        return context.signal;
+      },
       header: context.requestHeader,
       contextValues: context.values,
-    });
+    };
+    const res = await chain(state.request);
     if (res.stream) throw new ConnectError("an interceptor answered a unary call with a stream", Code.Internal);
-    if (res.header !== context.responseHeader) copyHeaders(res.header, context.responseHeader);
-    if (res.trailer !== context.responseTrailer) copyHeaders(res.trailer, context.responseTrailer);
+    // Only a response an interceptor rebuilt needs its headers copied (reading ours would make them).
+    if (res !== state.response) {
+      copyHeaders(res.header, context.responseHeader);
+      copyHeaders(res.trailer, context.responseTrailer);
+    }
     const { encoded } = state;
     return encoded && encoded.message === res.message ? encoded.body : invocation.encode(res.message);
   };
 }
 
-function callInfo(invocation: Invocation): CallInfo {
-  let peer: string | undefined;
-  return {
-    protocol: invocation.context.protocolName,
-    bytesIn: invocation.bytesIn,
-    get peer() {
-      peer ??= invocation.peer();
-      return peer;
-    },
-  };
+/** CallInfo with the peer address read only if asked for. */
+class FastCallInfo implements CallInfo {
+  readonly protocol: string;
+  readonly bytesIn: number;
+  bytesOut: number | undefined;
+  private address: string | undefined;
+
+  constructor(private readonly invocation: Invocation) {
+    this.protocol = invocation.context.protocolName;
+    this.bytesIn = invocation.bytesIn;
+  }
+
+  get peer(): string {
+    this.address ??= this.invocation.peer();
+    return this.address;
+  }
 }
 
-/** The handler sees what the interceptors passed on, as connect-node does. */
+/** The handler sees what the interceptors passed on, as connect-node does, when they rebuilt the request. */
 function handlerContext(context: CallContext, req: UnaryRequest | StreamRequest): HandlerContext {
-  if (req.header === context.requestHeader && req.signal === context.signal && req.contextValues === context.values) {
-    return context;
-  }
+  // Comparing the signals would make one; an interceptor that replaced it also spread the request.
   return { ...context, requestHeader: req.header, signal: req.signal, values: req.contextValues };
 }
 

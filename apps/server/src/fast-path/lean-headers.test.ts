@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LeanHeaders } from "./lean-headers.js";
+
+// The reference is Node's own Headers: LeanHeaders must answer the same.
+describe("LeanHeaders", () => {
+  const incoming = {
+    ":path": "/greeter.v1.Greeter/Greet",
+    "content-type": "application/grpc",
+    "x-multi": ["a", "b"],
+    "user-agent": "test/1",
+  };
+  const reference = () => {
+    const h = new Headers();
+    h.set("content-type", "application/grpc");
+    h.append("x-multi", "a");
+    h.append("x-multi", "b");
+    h.set("user-agent", "test/1");
+    return h;
+  };
+
+  it("reads Node's request headers without pseudo-headers, repeated values joined", () => {
+    const lean = new LeanHeaders(incoming);
+    const ref = reference();
+    for (const name of ["content-type", "Content-Type", "x-multi", "user-agent", ":path", "absent"]) {
+      assert.equal(lean.get(name), ref.get(name), name);
+      assert.equal(lean.has(name), ref.has(name), name);
+    }
+    assert.deepEqual(new Map(lean), new Map(ref));
+  });
+
+  it("writes without touching the request's object", () => {
+    const lean = new LeanHeaders(incoming);
+    const ref = reference();
+    for (const h of [lean, ref]) {
+      h.set("X-Request-Id", "1");
+      h.append("x-multi", "c");
+      h.delete("user-agent");
+    }
+    assert.deepEqual(new Map(lean), new Map(ref));
+    assert.equal(incoming["user-agent"], "test/1");
+    const seen: string[] = [];
+    lean.forEach((value, key) => seen.push(`${key}=${value}`));
+    assert.deepEqual(seen.sort(), [...ref].map(([k, v]) => `${k}=${v}`).sort());
+  });
+
+  it("works as a Headers for Node's own Headers constructor", () => {
+    const lean = new LeanHeaders();
+    lean.set("grpc-status", "0");
+    assert.equal(new Headers(lean).get("grpc-status"), "0");
+    assert.deepEqual([...lean.keys()], ["grpc-status"]);
+    assert.deepEqual([...lean.values()], ["0"]);
+  });
+});
