@@ -7,6 +7,8 @@ import { Greeter, GreetingRequestSchema, GreetStreamRequestSchema } from "@greet
 export interface ServerSpec {
   command: string[];
   env?: Record<string, string>;
+  /** taskset CPU list. @default the one server core */
+  cpus?: string;
 }
 
 /** One row of the table: a server, a protocol, and the load h2load puts on it. */
@@ -36,7 +38,7 @@ const node = (script: string): ServerSpec => ({
 // every interceptor on and one JSON log line per call (read and dropped).
 const greeterServer: ServerSpec = {
   command: [process.execPath, new URL("../apps/server/dist/main.js", import.meta.url).pathname],
-  env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "production" },
+  env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "production", WORKERS: "1" },
 };
 
 function grpcFrame(message: Uint8Array): Uint8Array {
@@ -107,6 +109,15 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       id: "greeter-grpc-bare",
       label: "Greeter: gRPC (h2c), no interceptors",
       server: { ...greeterServer, env: { ...greeterServer.env, INTERCEPTORS: "none" } },
+      request: { path: GREET, headers: grpcHeaders, body: grpcFrame(greetProto) },
+      http1: false,
+      verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),
+    },
+    {
+      // Two workers on both cores (h2load shares the second): the 1 → 2 scaling factor.
+      id: "greeter-grpc-2-workers",
+      label: "Greeter: gRPC (h2c), WORKERS=2 on 2 cores",
+      server: { ...greeterServer, env: { ...greeterServer.env, WORKERS: "2" }, cpus: "0,1" },
       request: { path: GREET, headers: grpcHeaders, body: grpcFrame(greetProto) },
       http1: false,
       verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),

@@ -17,7 +17,7 @@ export interface RunningServer {
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const [command, ...args] = spec.command;
   if (!command) throw new Error("empty server command");
-  const child: ChildProcess = spawn("taskset", ["-c", SERVER_CPU, command, ...args], {
+  const child: ChildProcess = spawn("taskset", ["-c", spec.cpus ?? SERVER_CPU, command, ...args], {
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -58,18 +58,36 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   };
 }
 
-/** CPU time a process has used so far, in microseconds (user + system). */
+/** A process and all its descendants (a cluster's workers), from /proc. */
+async function processTree(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  const nested = await Promise.all(
+    children
+      .split(" ")
+      .filter(Boolean)
+      .map((c) => processTree(Number(c))),
+  );
+  return [pid, ...nested.flat()];
+}
+
+/** CPU time a process and its descendants have used so far, in microseconds (user + system). */
 export async function cpuMicros(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  // Fields after the ")" that ends the command name; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  let ticks = 0;
+  for (const p of await processTree(pid)) {
+    const stat = await readFile(`/proc/${p}/stat`, "utf8");
+    // Fields after the ")" that ends the command name; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
   return (ticks * 1_000_000) / CLOCK_TICKS_PER_SEC;
 }
 
-/** The peak resident set size of a process, in MB. */
+/** The peak resident set size of a process and its descendants together, in MB. */
 export async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  let kb = 0;
+  for (const p of await processTree(pid)) {
+    const status = await readFile(`/proc/${p}/status`, "utf8");
+    kb += Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  }
   return kb / 1024;
 }

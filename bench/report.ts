@@ -94,7 +94,11 @@ export function renderReport(rows: Row[], s: Settings): string {
       ),
     );
   }
-  lines.push("| WORKERS scaling 1 → 2 | not measurable yet: WORKERS is not built | – |");
+  const two = byId.get("greeter-grpc-2-workers");
+  if (greeter && two) {
+    const factor = median(two.reqPerSec) / median(greeter.reqPerSec);
+    lines.push(`| WORKERS scaling 1 → 2 (report; h2load shares the second core) | ${fixed(factor)}× | – |`);
+  }
 
   const max = Math.max(...rows.filter((r) => !r.c.messagesPerCall).map((r) => median(r.reqPerSec)));
   lines.push("", "## Unary calls/s", "", "```");

@@ -85,6 +85,12 @@ const SETTINGS = {
     default: 0,
     parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
   },
+  workers: {
+    env: "WORKERS",
+    help: "Processes serving the one port (node:cluster); the default is one per core. 1 = no cluster, just this process.",
+    default: undefined,
+    parse: (raw: string) => integer(raw, 1, 256),
+  },
   shutdownGraceMs: {
     env: "SHUTDOWN_GRACE_MS",
     help: "On SIGTERM/SIGINT, how long in-flight calls may run before they are cut off.",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { request } from "node:http";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -17,7 +18,7 @@ after(() => {
 /** Starts the real entry point, as `pnpm start` would, and waits for its URL. */
 async function startMain(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", WORKERS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
@@ -91,5 +92,52 @@ describe("the server process", () => {
     await assert.rejects(startMain({ PORT: "eighty" }), /bad configuration: PORT="eighty": must be a whole number/);
     await assert.rejects(startMain({}, ["--max-message-bytes", "0"]), /--max-message-bytes="0": must be between 1/);
     await assert.rejects(startMain({ TLS_CERT: "/no/such/cert.pem" }), /TLS_CERT=.*cannot read the file \(ENOENT\)/);
+  });
+});
+
+/** One Connect call on a connection of its own, so node:cluster may give it to any worker. */
+function greetOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/greeter.v1.Greeter/Greet`,
+      { method: "POST", agent: false, headers: { "content-type": "application/json" } },
+      (res) => {
+        res.resume();
+        res.once("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.once("error", reject);
+    req.end(JSON.stringify({ name: "Ada" }));
+  });
+}
+
+describe("WORKERS=2: a cluster on one port", () => {
+  it("spreads connections over both workers, sums /metrics over them, and drains all on SIGTERM", async () => {
+    const { child, url, output } = await startMain({ WORKERS: "2", LOG_LEVEL: "info" });
+    // startMain returns at the first worker's line; connections go only to workers already listening.
+    for (let i = 0; i < 200 && output().split("Greeter listening").length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const calls = 40;
+    for (let i = 0; i < calls; i++) assert.equal(await greetOnNewConnection(url), 200);
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const handled = /^grpc_server_handled_total\{[^}]*grpc_method="Greet"[^}]*grpc_code="OK"\} (\d+)$/m.exec(metrics);
+    assert.equal(Number(handled?.[1]), calls, "the primary sums both workers' counters");
+
+    const rpcPids = new Set(
+      output()
+        .split("\n")
+        .filter((line) => line.includes('"msg":"rpc"'))
+        .map((line) => (JSON.parse(line) as { pid: number }).pid),
+    );
+    assert.equal(rpcPids.size, 2, "both workers answered calls");
+
+    child.kill("SIGTERM");
+    const [exitCode] = (await once(child, "exit")) as [number | null];
+    assert.equal(exitCode, 0);
+    for (const pid of rpcPids) {
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+    }
   });
 });

@@ -1,3 +1,6 @@
+import cluster from "node:cluster";
+import { pino } from "pino";
+import { runPrimary, workerCount } from "./cluster.js";
 import { ConfigError, describeSettings, loadConfig } from "./config.js";
 import { buildServer } from "./server.js";
 
@@ -16,24 +19,30 @@ try {
   process.exit(2);
 }
 
-const server = await buildServer(config);
-const url = await server.listen();
-const local = url.replace(/\/\/(0\.0\.0\.0|\[::\])/, "//localhost");
-server.app.log.info(`Greeter listening on ${url}: gRPC, gRPC-Web and Connect on one port`);
-server.app.log.info(
-  `try: buf curl --protocol grpc --http2-prior-knowledge -d '{"name":"Ada"}' ${local}/greeter.v1.Greeter/Greet`,
-);
-if (config.webRoot) server.app.log.info(`web app: ${local}/`);
+if (cluster.isPrimary && workerCount(config) > 1) {
+  runPrimary(config, pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } }));
+} else {
+  await serve();
+}
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
+async function serve(): Promise<void> {
+  const server = await buildServer(config, { clusterWorker: cluster.isWorker });
+  const url = await server.listen();
+  const local = url.replace(/\/\/(0\.0\.0\.0|\[::\])/, "//localhost");
+  server.app.log.info(`Greeter listening on ${url}: gRPC, gRPC-Web and Connect on one port`);
+  server.app.log.info(
+    `try: buf curl --protocol grpc --http2-prior-knowledge -d '{"name":"Ada"}' ${local}/greeter.v1.Greeter/Greet`,
+  );
+  if (config.webRoot) server.app.log.info(`web app: ${local}/`);
+
+  let stopping = false;
+  const drain = (why: string): void => {
     if (stopping) {
       // A second Ctrl-C means "now".
       process.exit(1);
     }
     stopping = true;
-    server.app.log.info(`${signal}: draining (up to ${config.shutdownGraceMs} ms)`);
+    server.app.log.info(`${why}: draining (up to ${config.shutdownGraceMs} ms)`);
     server.close().then(
       () => process.exit(0),
       (e: unknown) => {
@@ -41,5 +50,17 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.exit(1);
       },
     );
-  });
+  };
+  process.on("SIGTERM", () => drain("SIGTERM"));
+  if (cluster.isWorker) {
+    // Ctrl-C reaches the whole process group; the primary turns it into one
+    // SIGTERM per worker, so a worker's own SIGINT is not a second signal.
+    process.on("SIGINT", () => {});
+    // The primary is gone (even SIGKILLed): no one will restart or stop us.
+    process.on("disconnect", () => {
+      if (!stopping) drain("primary gone");
+    });
+  } else {
+    process.on("SIGINT", () => drain("SIGINT"));
+  }
 }

@@ -10,6 +10,7 @@ import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
+import { clusterMetricsSource } from "./cluster.js";
 import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
@@ -49,6 +50,8 @@ export interface GreeterServer {
 export interface BuildOptions {
   /** Where log lines go instead of stdout (tests read them). */
   logDestination?: DestinationStream;
+  /** This process is a cluster worker: /metrics shows the whole cluster's, summed by the primary. */
+  clusterWorker?: boolean;
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
@@ -124,8 +127,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     reply.code(serving ? 200 : 503).send({ status: serving ? "SERVING" : "NOT_SERVING" });
   });
   if (config.interceptors.includes("metrics")) {
+    const metricsText = options.clusterWorker ? clusterMetricsSource(metrics) : () => metrics.metrics();
     app.get("/metrics", async (_request, reply) => {
-      reply.type(metrics.contentType).send(await metrics.metrics());
+      reply.type(metrics.contentType).send(await metricsText());
     });
   }
   if (config.webRoot) await registerWebApp(app, config.webRoot);

@@ -41,7 +41,9 @@ describe("LeanHeaders", () => {
     assert.deepEqual(new Map(lean), new Map(ref));
     assert.equal(incoming["user-agent"], "test/1");
     const seen: string[] = [];
-    lean.forEach((value, key) => seen.push(`${key}=${value}`));
+    lean.forEach((value, key) => {
+      seen.push(`${key}=${value}`);
+    });
     assert.deepEqual(seen.sort(), [...ref].map(([k, v]) => `${k}=${v}`).sort());
   });
 
