@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
@@ -16,6 +16,7 @@ import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
 import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
+import { createGrpcWebTextHandler } from "./grpc-web-text/grpc-web-text-handler.js";
 import { createServerInterceptors } from "./interceptors.js";
 import { createLogger } from "./logger.js";
 import { createMetricsRegistry } from "./metrics.js";
@@ -67,6 +68,17 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const metrics = createMetricsRegistry();
   const interceptors = createServerInterceptors(config, { logger, registry: metrics });
 
+  const routerOptions = {
+    readMaxBytes: config.maxMessageBytes,
+    writeMaxBytes: config.maxMessageBytes,
+    shutdownSignal: shutdown.signal,
+    interceptors,
+  };
+  // connect-node's handlers once more, outside Fastify, for gRPC-Web's text mode.
+  const textRouter = createConnectRouter(routerOptions);
+  routes.register(textRouter);
+  const grpcWebText = createGrpcWebTextHandler(textRouter, config.corsOrigins);
+
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per HTTP request is noise for RPC traffic.
@@ -92,7 +104,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const connectFastPath = createConnectUnaryFastPath(routes.unary, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
-        if (grpcFastPath.handle(req, res) || connectFastPath.handle(req, res)) return;
+        if (grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || grpcWebText.handle(req, res)) return;
         dual(req, res);
       };
       onePort = createOnePortServer(listener, {
@@ -112,10 +124,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   await registerCors(app, config.corsOrigins);
   await app.register(fastifyConnectPlugin, {
     routes: routes.register,
-    readMaxBytes: config.maxMessageBytes,
-    writeMaxBytes: config.maxMessageBytes,
-    shutdownSignal: shutdown.signal,
-    interceptors,
+    ...routerOptions,
     contextValues: (request) =>
       createContextValues().set(callInfoKey, {
         peer: `${request.socket.remoteAddress}:${request.socket.remotePort}`,

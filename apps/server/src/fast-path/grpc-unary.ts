@@ -4,6 +4,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { decodeBase64, malformed } from "../grpc-web-text/base64-frames.js";
+import { GRPC_WEB_TEXT } from "../grpc-web-text/grpc-web-text-handler.js";
 import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
 import {
@@ -21,7 +23,6 @@ import {
 } from "./unary-call.js";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
-// Binary gRPC-Web only: the base64 "-text" variant stays with connect-node.
 const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
 
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
@@ -29,6 +30,8 @@ interface Reply {
   res: FastResponse;
   contentType: string;
   web: boolean;
+  /** gRPC-Web's text mode: the body, both ways, is base64. */
+  text: boolean;
   cors: Record<string, string>;
 }
 
@@ -61,14 +64,25 @@ export function createGrpcUnaryFastPath(
     const route = plainPostRoute(byPath, req, "grpc-encoding");
     if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
-    const web = GRPC_WEB_CONTENT_TYPE.test(contentType);
+    const text = GRPC_WEB_TEXT.test(contentType);
+    const web = text || GRPC_WEB_CONTENT_TYPE.test(contentType);
     // gRPC proper needs HTTP/2 trailers; gRPC-Web works over either version.
     if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
     const cors = corsHeaders(req.headers, options.corsOrigins);
     if (!cors) return false;
-    const reply: Reply = { res, contentType, web, cors };
+    const reply: Reply = { res, contentType, web, text, cors };
+    const maxFrame = options.readMaxBytes + 5;
 
-    readBody(req, options.readMaxBytes + 5, (body) => {
+    readBody(req, text ? Math.ceil(maxFrame / 3) * 4 : maxFrame, (received) => {
+      const wireBytes = received instanceof ConnectError ? 0 : received.byteLength;
+      let body: Buffer | ConnectError = received;
+      if (text && !(received instanceof ConnectError)) {
+        try {
+          body = decodeBase64(received.toString("latin1"));
+        } catch (e) {
+          body = e instanceof ConnectError ? e : malformed();
+        }
+      }
       if (body instanceof ConnectError) {
         respondError(reply, body, undefined, new Headers());
         return;
@@ -87,7 +101,7 @@ export function createGrpcUnaryFastPath(
         route,
         protocolName: web ? "grpc-web" : "grpc",
         request,
-        bytesIn: body.byteLength,
+        bytesIn: wireBytes,
         encode: (message: Message) => {
           const bytes = toBinary(route.method.output, message);
           checkWriteSize(bytes, options.writeMaxBytes);
@@ -155,7 +169,8 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
   const head = outgoing(header, { ...reply.cors, "content-type": reply.contentType });
   if (reply.web) {
     const trailerFrame = encodeEnvelope(trailerFlag, trailerSerialize(trailer));
-    const body = frame ? Buffer.concat([frame, trailerFrame]) : trailerFrame;
+    const frames = frame ? Buffer.concat([frame, trailerFrame]) : trailerFrame;
+    const body = reply.text ? Buffer.from(Buffer.from(frames).toString("base64"), "latin1") : frames;
     head["content-length"] = String(body.byteLength);
     res.writeHead(200, head);
     res.end(body);

@@ -1,0 +1,34 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+// Whole base64 quanta only; a padded quantum may end any chunk, since
+// grpc-web-text senders may base64 each frame on its own.
+const QUANTA = /^(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)*$/;
+
+export const malformed = (): ConnectError =>
+  new ConnectError("grpc-web-text: the request body is not valid base64", Code.InvalidArgument);
+
+/**
+ * Decodes a grpc-web-text body: base64, possibly several padded pieces one
+ * after the other, arriving in chunks that may split a quantum. Node's
+ * decoder skips characters it does not know, so each piece is checked
+ * first: a malformed body fails with INVALID_ARGUMENT instead of turning
+ * into different bytes.
+ */
+export function decodeBase64(text: string): Buffer {
+  if (text.length % 4 !== 0 || !QUANTA.test(text)) throw malformed();
+  return Buffer.from(text, "base64");
+}
+
+/** The same, for a body that arrives in chunks. */
+export async function* decodeBase64Stream(chunks: AsyncIterable<Buffer | string>): AsyncIterable<Uint8Array> {
+  let pending = "";
+  for await (const chunk of chunks) {
+    pending += typeof chunk === "string" ? chunk : chunk.toString("latin1");
+    const whole = pending.length - (pending.length % 4);
+    if (whole > 0) {
+      yield decodeBase64(pending.slice(0, whole));
+      pending = pending.slice(whole);
+    }
+  }
+  if (pending !== "") throw malformed();
+}

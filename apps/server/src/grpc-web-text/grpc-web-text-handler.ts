@@ -1,0 +1,84 @@
+import type { ServerResponse } from "node:http";
+import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { callInfoKey } from "@greeter/interceptors/server";
+import { corsHeaders } from "../fast-path/browser-origin.js";
+import { LeanHeaders } from "../fast-path/lean-headers.js";
+import type { FastRequest, FastResponse } from "../fast-path/unary-call.js";
+import { decodeBase64Stream } from "./base64-frames.js";
+
+/** `application/grpc-web-text`, with or without `+proto`: the base64 mode of Google's grpc-web runtime. */
+export const GRPC_WEB_TEXT = /^application\/grpc-web-text(\+proto)?$/;
+
+/**
+ * gRPC-Web's text mode, for every method kind the protocol carries, by
+ * translation around connect-node's own gRPC-Web handler (which answers 415
+ * to it): the request body is base64-decoded on the way in and presented as
+ * `application/grpc-web+proto`; each chunk of the answer — every message
+ * frame as the handler produces it, then the trailer frame — is base64'd
+ * and written at once, so a server stream reaches the client message by
+ * message. Errors, metadata, deadlines and the interceptors are the binary
+ * mode's, because the handler is. (Unary calls usually take the fast path,
+ * which speaks text mode itself.)
+ */
+export function createGrpcWebTextHandler(router: ConnectRouter, corsOrigins: readonly string[]) {
+  const byPath = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+
+  /** Takes the request if it is a text-mode call of a known method; returns whether it did. */
+  function handle(req: FastRequest, res: FastResponse): boolean {
+    const contentType = req.headers["content-type"];
+    if (contentType === undefined || !GRPC_WEB_TEXT.test(contentType) || req.method !== "POST") return false;
+    const handler = byPath.get((req.url ?? "").split("?")[0] ?? "");
+    const cors = corsHeaders(req.headers, corsOrigins);
+    if (!handler || !cors) return false;
+    void serve(handler, req, res as ServerResponse, cors);
+    return true;
+  }
+
+  return { handle };
+}
+
+async function serve(
+  handler: UniversalHandler,
+  req: FastRequest,
+  res: ServerResponse,
+  cors: Record<string, string>,
+): Promise<void> {
+  const abort = new AbortController();
+  res.once("close", () => abort.abort());
+  const header = new LeanHeaders(req.headers);
+  header.set("content-type", "application/grpc-web+proto");
+  try {
+    const answer = await handler({
+      httpVersion: req.httpVersion,
+      method: "POST",
+      url: `http://${req.headers.host ?? req.headers[":authority"] ?? "localhost"}${req.url ?? ""}`,
+      header,
+      body: decodeBase64Stream(req as AsyncIterable<Buffer>),
+      signal: abort.signal,
+      contextValues: createContextValues().set(callInfoKey, {
+        protocol: "grpc-web",
+        peer: `${req.socket?.remoteAddress}:${req.socket?.remotePort}`,
+      }),
+    });
+    const head: Record<string, string> = { ...cors };
+    answer.header?.forEach((value, key) => {
+      if (key !== "content-length") head[key] = value;
+    });
+    if (head["content-type"]?.startsWith("application/grpc-web")) {
+      head["content-type"] = "application/grpc-web-text+proto";
+    }
+    res.writeHead(answer.status, head);
+    if (answer.body) {
+      for await (const chunk of answer.body) {
+        if (res.destroyed) break;
+        res.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("base64"));
+      }
+    }
+    res.end();
+  } catch {
+    // The handler turns every call failure into a status; what is left is
+    // the client going away mid-stream.
+    res.destroy();
+  }
+}
