@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /** The server's interceptors, in the order they run. */
-export const INTERCEPTOR_NAMES = ["request-id", "metrics", "logging", "auth"] as const;
+export const INTERCEPTOR_NAMES = ["request-id", "metrics", "logging", "rate-limit", "auth"] as const;
 export type InterceptorName = (typeof INTERCEPTOR_NAMES)[number];
 
 /**
@@ -102,6 +102,24 @@ const SETTINGS = {
     help: `Server interceptors to run, comma-separated, or none. They always run in the order ${INTERCEPTOR_NAMES.join(" → ")}.`,
     default: [...INTERCEPTOR_NAMES],
     parse: interceptorList,
+  },
+  rateLimitPerSecond: {
+    env: "RATE_LIMIT_PER_SECOND",
+    help: "Calls per second each client IP may make on average; more get RESOURCE_EXHAUSTED with a retry hint. 0 = no limit.",
+    default: 0,
+    parse: (raw: string) => integer(raw, 0, 1_000_000),
+  },
+  rateLimitBurst: {
+    env: "RATE_LIMIT_BURST",
+    help: "Calls a client may make at once after a quiet spell. The default is twice RATE_LIMIT_PER_SECOND.",
+    default: undefined,
+    parse: (raw: string) => integer(raw, 1, 10_000_000),
+  },
+  maxConcurrentStreams: {
+    env: "MAX_CONCURRENT_STREAMS",
+    help: "Calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused.",
+    default: 1000,
+    parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
   },
   authRequired: {
     env: "AUTH_REQUIRED",

@@ -3,6 +3,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import {
   createAuthInterceptor,
   createJwtVerifier,
+  createRateLimitInterceptor,
   createRequestIdInterceptor,
   createRpcLoggingInterceptor,
   createRpcMetricsInterceptor,
@@ -21,8 +22,9 @@ export interface InterceptorDeps {
 /**
  * The server's interceptors, in the one order they run (INTERCEPTOR_NAMES):
  * the request id first, so every later step and the log line carry it;
- * metrics and logging next, so they see every outcome, rejections by auth
- * included; auth last before the handler. The same list serves the Connect
+ * metrics and logging next, so they see every outcome, rejections
+ * included; the rate limit before auth, so a flood costs no signature
+ * checks; auth last before the handler. The same list serves the Connect
  * router and the fast path.
  */
 export function createServerInterceptors(config: ServerConfig, deps: InterceptorDeps): Interceptor[] {
@@ -30,9 +32,13 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
     "request-id": () => createRequestIdInterceptor(),
     metrics: () => createRpcMetricsInterceptor({ registry: deps.registry }),
     logging: () => createRpcLoggingInterceptor({ logger: deps.logger }),
+    "rate-limit": () =>
+      createRateLimitInterceptor({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
     auth: () => createAuthInterceptor({ verify: tokenVerifier(config), access: accessPolicy(config.authRequired) }),
   };
-  return config.interceptors.map((name) => make[name]());
+  return config.interceptors
+    .filter((name) => name !== "rate-limit" || config.rateLimitPerSecond > 0)
+    .map((name) => make[name]());
 }
 
 function tokenVerifier(config: ServerConfig): (token: string) => Promise<Principal> {

@@ -114,6 +114,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         keepaliveTimeMs: config.keepaliveTimeMs,
         keepaliveTimeoutMs: config.keepaliveTimeoutMs,
         idleTimeoutMs: config.idleTimeoutMs,
+        http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
       });
       return onePort.server as HttpServer;
     },

@@ -6,7 +6,11 @@ import { GREETER_PROTO, HEALTH_PROTO } from "./proto-paths.js";
 // .proto files at run time, not from the code the server uses.
 const loaderOptions = { keepCase: false, longs: Number, enums: String, defaults: true };
 export type Stub = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-type StubConstructor = new (address: string, credentials: grpc.ChannelCredentials) => Stub;
+type StubConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+) => Stub;
 
 export function loadService(protoFile: string, path: string[]): StubConstructor {
   let node: unknown = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile, loaderOptions));

@@ -1,10 +1,11 @@
 // Server interceptors, in the order the Greeter server chains them:
-// request id -> metrics -> logging -> auth -> (validation) -> handler.
+// request id -> metrics -> logging -> rate limit -> auth -> handler.
 export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, type Principal } from "./auth.js";
 export { type CallInfo, callInfoKey } from "./call-info.js";
 export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
 export { type MintTokenOptions, mintToken } from "./mint-token.js";
 export { publicError } from "./public-error.js";
+export { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
 export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey } from "./request-id.js";
 export { createRpcLoggingInterceptor, type RpcLogger, type RpcLoggingOptions } from "./rpc-logging.js";
 export { createRpcMetricsInterceptor, type RpcMetricsOptions } from "./rpc-metrics.js";
