@@ -55,6 +55,12 @@ const SETTINGS = {
     default: 4 * 1024 * 1024,
     parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
   },
+  compressMinBytes: {
+    env: "COMPRESS_MIN_BYTES",
+    help: "Responses at least this long are compressed (gzip, else br) for clients that accept it; smaller ones are not worth it.",
+    default: 1024,
+    parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
+  },
   maxConnectionAgeMs: {
     env: "MAX_CONNECTION_AGE_MS",
     help: "HTTP/2 connections older than this (±10% jitter) get a GOAWAY, so clients reconnect and balancers re-spread them. 0 = never.",

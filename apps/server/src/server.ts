@@ -3,6 +3,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
@@ -69,6 +70,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const interceptors = createServerInterceptors(config, { logger, registry: metrics });
 
   const routerOptions = {
+    acceptCompression: [compressionGzip, compressionBrotli],
+    compressMinBytes: config.compressMinBytes,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
@@ -98,6 +101,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         shutdownSignal: shutdown.signal,
         corsOrigins: config.corsOrigins,
         interceptors,
+        compressMinBytes: config.compressMinBytes,
       };
       const inflight = new InflightCalls(shutdown.signal);
       const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);

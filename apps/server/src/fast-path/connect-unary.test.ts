@@ -38,6 +38,7 @@ before(async () => {
       shutdownSignal: shutdown.signal,
       corsOrigins: ["http://allowed.example"],
       interceptors: [],
+      compressMinBytes: 1024,
     },
     new InflightCalls(shutdown.signal),
   );

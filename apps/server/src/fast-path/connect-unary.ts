@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
+import { compressResponse } from "./response-compression.js";
 import {
   checkWriteSize,
   type FastPathOptions,
@@ -61,6 +62,7 @@ export function createConnectUnaryFastPath(
         respondError(res, cors, invalid, undefined, undefined);
         return;
       }
+      let encoding: string | undefined;
       const call = {
         req,
         res,
@@ -73,7 +75,9 @@ export function createConnectUnaryFastPath(
             ? toBinary(route.method.output, message)
             : Buffer.from(toJsonString(route.method.output, message));
           checkWriteSize(encoded, options.writeMaxBytes);
-          return encoded;
+          const compressed = compressResponse(encoded, req.headers["accept-encoding"], options.compressMinBytes);
+          encoding = compressed.encoding;
+          return compressed.bytes;
         },
         timeoutMs: timeout.timeoutMs,
         inflight,
@@ -82,7 +86,7 @@ export function createConnectUnaryFastPath(
       void runUnaryCall(
         call,
         (encoded, context) =>
-          send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded),
+          send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
         (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
       );
     });
@@ -125,6 +129,7 @@ function send(
   header: Headers | undefined,
   trailer: Headers | undefined,
   body: Uint8Array,
+  encoding?: string,
 ): void {
   if (res.headersSent || res.destroyed) return;
   const out: Record<string, string> = { ...cors };
@@ -132,6 +137,7 @@ function send(
     for (const [key, value] of trailerMux(header ?? new Headers(), trailer ?? new Headers())) out[key] = value;
   }
   out["content-type"] = contentType;
+  if (encoding) out["content-encoding"] = encoding;
   out["content-length"] = String(body.byteLength);
   (res as ServerResponse).writeHead(status, out);
   (res as ServerResponse).end(body);

@@ -46,6 +46,7 @@ before(async () => {
       shutdownSignal: shutdown.signal,
       corsOrigins: ["http://allowed.example"],
       interceptors: [],
+      compressMinBytes: 1024,
     },
     new InflightCalls(shutdown.signal),
   );

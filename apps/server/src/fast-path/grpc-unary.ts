@@ -8,6 +8,7 @@ import { decodeBase64, malformed } from "../grpc-web-text/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../grpc-web-text/grpc-web-text-handler.js";
 import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
+import { compressResponse } from "./response-compression.js";
 import {
   checkWriteSize,
   type FastPathOptions,
@@ -32,6 +33,8 @@ interface Reply {
   web: boolean;
   /** gRPC-Web's text mode: the body, both ways, is base64. */
   text: boolean;
+  /** The response message's compression, if any. */
+  encoding?: string;
   cors: Record<string, string>;
 }
 
@@ -105,7 +108,9 @@ export function createGrpcUnaryFastPath(
         encode: (message: Message) => {
           const bytes = toBinary(route.method.output, message);
           checkWriteSize(bytes, options.writeMaxBytes);
-          return encodeEnvelope(0, bytes);
+          const compressed = compressResponse(bytes, req.headers["grpc-accept-encoding"], options.compressMinBytes);
+          reply.encoding = compressed.encoding;
+          return encodeEnvelope(compressed.encoding ? 1 : 0, compressed.bytes);
         },
         timeoutMs: timeout.timeoutMs,
         inflight,
@@ -167,6 +172,7 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
   const res = reply.res as ServerResponse;
   if (res.headersSent || res.destroyed) return;
   const head = outgoing(header, { ...reply.cors, "content-type": reply.contentType });
+  if (frame && reply.encoding) head["grpc-encoding"] = reply.encoding;
   if (reply.web) {
     const trailerFrame = encodeEnvelope(trailerFlag, trailerSerialize(trailer));
     const frames = frame ? Buffer.concat([frame, trailerFrame]) : trailerFrame;

@@ -25,6 +25,8 @@ export interface FastPathOptions {
   corsOrigins: readonly string[];
   /** The server's interceptors, the same as the Connect router's. */
   interceptors: readonly Interceptor[];
+  /** Responses at least this long are compressed for clients that accept gzip or br. */
+  compressMinBytes: number;
 }
 
 /** A request or response of either HTTP version (Node's compatibility API for HTTP/2). */
