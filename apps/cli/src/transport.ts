@@ -5,6 +5,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import {
   createBearerTokenInterceptor,
   createClientMetadataInterceptor,
+  createClientTracingInterceptor,
   createRetryInterceptor,
 } from "@greeter/interceptors";
 
@@ -37,6 +38,9 @@ export function createTransport({ baseUrl, protocol, needsHttp2, token }: Transp
       userAgent: `greeter-cli/${version} node/${process.versions.node}`,
     }),
     createBearerTokenInterceptor(() => token),
+    // A CLIENT span per call and W3C traceparent to the server; a no-op
+    // unless the process registers an OpenTelemetry tracer provider.
+    createClientTracingInterceptor({ system: protocol === "connect" ? "connect_rpc" : "grpc" }),
     // A replica going away (UNAVAILABLE) should not fail a command: retry
     // where it is safe (see the interceptor's rules). Innermost, so every
     // attempt carries the headers above.

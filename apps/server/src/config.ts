@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /** The server's interceptors, in the order they run. */
-export const INTERCEPTOR_NAMES = ["request-id", "metrics", "logging", "rate-limit", "auth"] as const;
+export const INTERCEPTOR_NAMES = ["request-id", "tracing", "metrics", "logging", "rate-limit", "auth"] as const;
 export type InterceptorName = (typeof INTERCEPTOR_NAMES)[number];
 
 /**
@@ -157,6 +157,12 @@ const SETTINGS = {
     help: "Tokens must carry this `aud`.",
     default: "greeter",
     parse: nonEmpty,
+  },
+  otelExporterOtlpEndpoint: {
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    help: "OpenTelemetry collector base URL (e.g. http://localhost:4318): spans of every RPC go there over OTLP/HTTP. Unset = no tracing.",
+    default: undefined,
+    parse: (raw: string) => new URL(nonEmpty(raw)).href,
   },
   logLevel: {
     env: "LOG_LEVEL",

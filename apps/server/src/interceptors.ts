@@ -7,9 +7,11 @@ import {
   createRequestIdInterceptor,
   createRpcLoggingInterceptor,
   createRpcMetricsInterceptor,
+  createRpcTracingInterceptor,
   type Principal,
   type RpcLogger,
 } from "@greeter/interceptors/server";
+import type { Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import { accessPolicy } from "./access-policy.js";
 import type { InterceptorName, ServerConfig } from "./config.js";
@@ -17,11 +19,14 @@ import type { InterceptorName, ServerConfig } from "./config.js";
 export interface InterceptorDeps {
   logger: RpcLogger;
   registry: Registry;
+  /** Present when tracing is set up (OTEL_EXPORTER_OTLP_ENDPOINT); without it there is no tracing step. */
+  tracer?: Tracer;
 }
 
 /**
  * The server's interceptors, in the one order they run (INTERCEPTOR_NAMES):
  * the request id first, so every later step and the log line carry it;
+ * tracing next, so its span covers all the rest;
  * metrics and logging next, so they see every outcome, rejections
  * included; the rate limit before auth, so a flood costs no signature
  * checks; auth last before the handler. The same list serves the Connect
@@ -30,6 +35,7 @@ export interface InterceptorDeps {
 export function createServerInterceptors(config: ServerConfig, deps: InterceptorDeps): Interceptor[] {
   const make: Record<InterceptorName, () => Interceptor> = {
     "request-id": () => createRequestIdInterceptor(),
+    tracing: () => createRpcTracingInterceptor({ tracer: deps.tracer }),
     metrics: () => createRpcMetricsInterceptor({ registry: deps.registry }),
     logging: () => createRpcLoggingInterceptor({ logger: deps.logger }),
     "rate-limit": () =>
@@ -38,6 +44,7 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
   };
   return config.interceptors
     .filter((name) => name !== "rate-limit" || config.rateLimitPerSecond > 0)
+    .filter((name) => name !== "tracing" || deps.tracer !== undefined)
     .map((name) => make[name]());
 }
 

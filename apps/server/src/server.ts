@@ -8,6 +8,7 @@ import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
@@ -23,6 +24,7 @@ import { createLogger } from "./logger.js";
 import { createMetricsRegistry } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { createRoutes } from "./routes.js";
+import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
 
 /** Time left, at the end of the grace period, for streams to send their UNAVAILABLE status. */
@@ -54,6 +56,8 @@ export interface BuildOptions {
   logDestination?: DestinationStream;
   /** This process is a cluster worker: /metrics shows the whole cluster's, summed by the primary. */
   clusterWorker?: boolean;
+  /** Where spans go instead of OTEL_EXPORTER_OTLP_ENDPOINT (tests read them). */
+  spanExporter?: SpanExporter;
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
@@ -67,7 +71,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   let onePort: OnePortServer | undefined;
   const logger = createLogger(config, options.logDestination);
   const metrics = createMetricsRegistry();
-  const interceptors = createServerInterceptors(config, { logger, registry: metrics });
+  const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
+  const interceptors = createServerInterceptors(config, { logger, registry: metrics, tracer: tracing?.tracer });
 
   const routerOptions = {
     acceptCompression: [compressionGzip, compressionBrotli],
@@ -177,6 +182,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       // The drain closed the listener and every connection: what is left is
       // Fastify's own onClose hooks.
       await app.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -2,4 +2,5 @@
 // are in "@greeter/interceptors/server".
 export { createBearerTokenInterceptor } from "./client/bearer-token.js";
 export { type ClientMetadata, createClientMetadataInterceptor } from "./client/client-metadata.js";
+export { type ClientTracingOptions, createClientTracingInterceptor } from "./client/client-tracing.js";
 export { createRetryInterceptor, type RetryOptions } from "./client/retry-interceptor.js";

@@ -1,5 +1,5 @@
 // Server interceptors, in the order the Greeter server chains them:
-// request id -> metrics -> logging -> rate limit -> auth -> handler.
+// request id -> tracing -> metrics -> logging -> rate limit -> auth -> handler.
 export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, type Principal } from "./auth.js";
 export { type CallInfo, callInfoKey } from "./call-info.js";
 export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
@@ -9,3 +9,4 @@ export { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.
 export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey } from "./request-id.js";
 export { createRpcLoggingInterceptor, type RpcLogger, type RpcLoggingOptions } from "./rpc-logging.js";
 export { createRpcMetricsInterceptor, type RpcMetricsOptions } from "./rpc-metrics.js";
+export { createRpcTracingInterceptor, type RpcTracingOptions } from "./rpc-tracing.js";
