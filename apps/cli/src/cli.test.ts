@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
@@ -78,6 +82,17 @@ describe("greeter CLI", () => {
       assert.equal(res.code, 0);
     });
   }
+
+  it("upload sends a file in checksummed chunks and prints its SHA-256", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "greeter-cli-"));
+    const file = join(dir, "greeting.wav");
+    const bytes = Buffer.alloc(300_000, 7);
+    await writeFile(file, bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const res = await greeter(["upload", file, ...url]);
+    await rm(dir, { recursive: true });
+    assert.deepEqual(res, { code: 0, stdout: `Uploaded 300000 bytes in 5 chunks, SHA-256 ${sha256}\n`, stderr: "" });
+  });
 
   it("exits 1 with the code and reason of an RPC error", async () => {
     const res = await greeter(["greet", "--name", " ", ...url]);

@@ -1,10 +1,17 @@
+import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, ConnectError, createClient } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { ChatRequestSchema, Greeter, GreetingRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import {
+  type AudioChunk,
+  AudioChunkSchema,
+  ChatRequestSchema,
+  Greeter,
+  GreetingRequestSchema,
+} from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { createTransport, PROTOCOLS, type Protocol } from "./transport.js";
 
 export const USAGE = `Usage: greeter [command] [options]
@@ -16,6 +23,7 @@ Commands:
          [--count N] [--interval MS]
   everyone NAME [NAME…]      one greeting for everybody (client streaming)
   chat --name NAME           send each line you type, print each answer (bidirectional)
+  upload FILE                upload a voice greeting in checksummed chunks (client streaming)
 
 Options:
   --url URL                  server address (default: $GREETER_URL or http://localhost:50051)
@@ -107,6 +115,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       print(res.greeting);
       return 0;
     }
+    case "upload": {
+      const [file] = rest;
+      if (file === undefined) throw new UsageError("upload needs a file");
+      if (protocol === "grpc-web") {
+        throw new UsageError("upload streams from the client, which gRPC-Web lacks: use --protocol grpc or connect");
+      }
+      const res = await client(true).uploadVoiceGreeting(chunksOf(file), streamOptions);
+      print(`Uploaded ${res.sizeBytes} bytes in ${res.chunks} chunks, SHA-256 ${res.sha256}`);
+      return 0;
+    }
     case "chat": {
       if (protocol === "grpc-web") {
         throw new UsageError(
@@ -172,4 +190,11 @@ function required(value: string | undefined, flag: string): string {
 
 async function* toAsync<T>(items: readonly T[]): AsyncIterable<T> {
   yield* items;
+}
+
+/** A file as AudioChunks of 64 KiB, read as they are sent. */
+async function* chunksOf(file: string): AsyncIterable<AudioChunk> {
+  for await (const data of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    yield create(AudioChunkSchema, { data: data as Buffer });
+  }
 }

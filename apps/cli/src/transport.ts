@@ -4,6 +4,7 @@ import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
   createBearerTokenInterceptor,
+  createChunkChecksumInterceptor,
   createClientMetadataInterceptor,
   createClientTracingInterceptor,
   createRetryInterceptor,
@@ -38,6 +39,8 @@ export function createTransport({ baseUrl, protocol, needsHttp2, token }: Transp
       userAgent: `greeter-cli/${version} node/${process.versions.node}`,
     }),
     createBearerTokenInterceptor(() => token),
+    // CRC32C on every upload chunk; the server checks them (DATA_LOSS if damaged).
+    createChunkChecksumInterceptor(),
     // A CLIENT span per call and W3C traceparent to the server; a no-op
     // unless the process registers an OpenTelemetry tracer provider.
     createClientTracingInterceptor({ system: protocol === "connect" ? "connect_rpc" : "grpc" }),

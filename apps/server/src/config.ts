@@ -3,7 +3,15 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /** The server's interceptors, in the order they run. */
-export const INTERCEPTOR_NAMES = ["request-id", "tracing", "metrics", "logging", "rate-limit", "auth"] as const;
+export const INTERCEPTOR_NAMES = [
+  "request-id",
+  "tracing",
+  "metrics",
+  "logging",
+  "rate-limit",
+  "auth",
+  "checksums",
+] as const;
 export type InterceptorName = (typeof INTERCEPTOR_NAMES)[number];
 
 /**

@@ -2,6 +2,7 @@ import { createPublicKey } from "node:crypto";
 import type { Interceptor } from "@connectrpc/connect";
 import {
   createAuthInterceptor,
+  createChunkChecksumCheckInterceptor,
   createJwtVerifier,
   createRateLimitInterceptor,
   createRequestIdInterceptor,
@@ -29,7 +30,8 @@ export interface InterceptorDeps {
  * tracing next, so its span covers all the rest;
  * metrics and logging next, so they see every outcome, rejections
  * included; the rate limit before auth, so a flood costs no signature
- * checks; auth last before the handler. The same list serves the Connect
+ * checks; auth next; the chunk checksums last, right before the handler
+ * reads the chunks. The same list serves the Connect
  * router and the fast path.
  */
 export function createServerInterceptors(config: ServerConfig, deps: InterceptorDeps): Interceptor[] {
@@ -41,6 +43,7 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
     "rate-limit": () =>
       createRateLimitInterceptor({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
     auth: () => createAuthInterceptor({ verify: tokenVerifier(config), access: accessPolicy(config.authRequired) }),
+    checksums: () => createChunkChecksumCheckInterceptor(),
   };
   return config.interceptors
     .filter((name) => name !== "rate-limit" || config.rateLimitPerSecond > 0)

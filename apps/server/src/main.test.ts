@@ -1,51 +1,12 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { request } from "node:http";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, ServingStatus } from "@greeter/grpc-health";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-
-const MAIN = fileURLToPath(new URL("main.ts", import.meta.url));
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
-/** Starts the real entry point, as `pnpm start` would, and waits for its URL. */
-async function startMain(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", WORKERS: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  let output = "";
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (d: string) => {
-    output += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL within 20 s:\n${output}`)), 20_000);
-    child.stdout?.on("data", (d: string) => {
-      output += d;
-      const match = /Greeter listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, url, output: () => output };
-}
+import { startServerProcess as startMain } from "./testing-process.js";
 
 describe("the server process", () => {
   it("drains on SIGTERM: health goes NOT_SERVING, short calls finish, long streams end UNAVAILABLE, exit 0", async () => {

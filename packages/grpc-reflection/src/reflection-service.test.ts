@@ -37,7 +37,7 @@ describe("server reflection", () => {
     const registry = createFileRegistry({ $typeName: "google.protobuf.FileDescriptorSet", file: files });
     assert.deepEqual(
       registry.getService("greeter.v1.Greeter")?.methods.map((m) => m.name),
-      ["Greet", "GreetStream", "GreetEveryone", "Chat"],
+      ["Greet", "GreetStream", "GreetEveryone", "Chat", "UploadVoiceGreeting"],
     );
     assert.ok(registry.getMessage("greeter.v1.GreetingRequest")?.fields.some((f) => f.name === "name"));
   });

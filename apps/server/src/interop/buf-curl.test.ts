@@ -39,7 +39,7 @@ describe("buf curl with server reflection", () => {
 
     it(`lists the Greeter's methods over ${reflectProtocol}`, async () => {
       const out = await bufCurl(...GRPC_H2C, "--reflect-protocol", reflectProtocol, "--list-methods", server.url);
-      for (const method of ["Greet", "GreetStream", "GreetEveryone", "Chat"]) {
+      for (const method of ["Greet", "GreetStream", "GreetEveryone", "Chat", "UploadVoiceGreeting"]) {
         assert.ok(out.includes(`greeter.v1.Greeter/${method}\n`), `${method} missing from:\n${out}`);
       }
     });

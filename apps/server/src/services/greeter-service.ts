@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -6,6 +7,7 @@ import {
   GreetEveryoneResponseSchema,
   type Greeter,
   GreetingResponseSchema,
+  UploadVoiceGreetingResponseSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { checkMaxChars, checkName, checkRange, LIMITS } from "./greeting-rules.js";
 import { greetingFor, greetingForAll } from "./greetings.js";
@@ -51,6 +53,30 @@ export function createGreeterService(): ServiceImpl<typeof Greeter> {
         const message = checkMaxChars(req.message, LIMITS.chatMaxChars, "message");
         yield create(ChatResponseSchema, { reply: `Hello, ${name}! You said: ${JSON.stringify(message)}.` });
       }
+    },
+
+    async uploadVoiceGreeting(chunks) {
+      // Chunk by chunk: memory stays at one chunk, whatever the upload's size.
+      const hash = createHash("sha256");
+      let size = 0;
+      let count = 0;
+      for await (const chunk of chunks) {
+        size += chunk.data.byteLength;
+        if (size > LIMITS.uploadMaxBytes) {
+          throw new ConnectError(
+            `a voice greeting may be at most ${LIMITS.uploadMaxBytes} bytes; this one is longer`,
+            Code.ResourceExhausted,
+          );
+        }
+        hash.update(chunk.data);
+        count++;
+      }
+      if (count === 0) throw new ConnectError("send at least one chunk", Code.InvalidArgument);
+      return create(UploadVoiceGreetingResponseSchema, {
+        sizeBytes: BigInt(size),
+        sha256: hash.digest("hex"),
+        chunks: count,
+      });
     },
   };
 }

@@ -15,6 +15,8 @@ export const LIMITS = {
   everyoneMaxNames: 1_000,
   /** Longest chat message, in characters. */
   chatMaxChars: 1_000,
+  /** Largest voice greeting upload, in bytes, over all its chunks. */
+  uploadMaxBytes: 100 * 1024 * 1024,
 } as const;
 
 /** Returns the trimmed name, or throws if it is empty or too long. */

@@ -1,7 +1,8 @@
 // Server interceptors, in the order the Greeter server chains them:
-// request id -> tracing -> metrics -> logging -> rate limit -> auth -> handler.
+// request id -> tracing -> metrics -> logging -> rate limit -> auth -> chunk checksums -> handler.
 export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, type Principal } from "./auth.js";
 export { type CallInfo, callInfoKey } from "./call-info.js";
+export { createChunkChecksumCheckInterceptor } from "./chunk-checksum-check.js";
 export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
 export { type MintTokenOptions, mintToken } from "./mint-token.js";
 export { publicError } from "./public-error.js";

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file greeter/v1/greeter.proto.
  */
 export const file_greeter_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChhncmVldGVyL3YxL2dyZWV0ZXIucHJvdG8SCmdyZWV0ZXIudjEiHwoPR3JlZXRpbmdSZXF1ZXN0EgwKBG5hbWUYASABKAkiNgoQR3JlZXRpbmdSZXNwb25zZRIQCghncmVldGluZxgBIAEoCRIQCghsYW5ndWFnZRgCIAEoCSJGChJHcmVldFN0cmVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVjb3VudBgCIAEoDRITCgtpbnRlcnZhbF9tcxgDIAEoDSI4ChVHcmVldEV2ZXJ5b25lUmVzcG9uc2USEAoIZ3JlZXRpbmcYASABKAkSDQoFY291bnQYAiABKA0iLAoLQ2hhdFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIh0KDENoYXRSZXNwb25zZRINCgVyZXBseRgBIAEoCTKzAgoHR3JlZXRlchJHCgVHcmVldBIbLmdyZWV0ZXIudjEuR3JlZXRpbmdSZXF1ZXN0GhwuZ3JlZXRlci52MS5HcmVldGluZ1Jlc3BvbnNlIgOQAgESTQoLR3JlZXRTdHJlYW0SHi5ncmVldGVyLnYxLkdyZWV0U3RyZWFtUmVxdWVzdBocLmdyZWV0ZXIudjEuR3JlZXRpbmdSZXNwb25zZTABElEKDUdyZWV0RXZlcnlvbmUSGy5ncmVldGVyLnYxLkdyZWV0aW5nUmVxdWVzdBohLmdyZWV0ZXIudjEuR3JlZXRFdmVyeW9uZVJlc3BvbnNlKAESPQoEQ2hhdBIXLmdyZWV0ZXIudjEuQ2hhdFJlcXVlc3QaGC5ncmVldGVyLnYxLkNoYXRSZXNwb25zZSgBMAFiBnByb3RvMw");
+  fileDesc("ChhncmVldGVyL3YxL2dyZWV0ZXIucHJvdG8SCmdyZWV0ZXIudjEiHwoPR3JlZXRpbmdSZXF1ZXN0EgwKBG5hbWUYASABKAkiNgoQR3JlZXRpbmdSZXNwb25zZRIQCghncmVldGluZxgBIAEoCRIQCghsYW5ndWFnZRgCIAEoCSJGChJHcmVldFN0cmVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVjb3VudBgCIAEoDRITCgtpbnRlcnZhbF9tcxgDIAEoDSI4ChVHcmVldEV2ZXJ5b25lUmVzcG9uc2USEAoIZ3JlZXRpbmcYASABKAkSDQoFY291bnQYAiABKA0iLAoLQ2hhdFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIh0KDENoYXRSZXNwb25zZRINCgVyZXBseRgBIAEoCSIqCgpBdWRpb0NodW5rEgwKBGRhdGEYASABKAwSDgoGY3JjMzJjGAIgASgHIlEKG1VwbG9hZFZvaWNlR3JlZXRpbmdSZXNwb25zZRISCgpzaXplX2J5dGVzGAEgASgEEg4KBnNoYTI1NhgCIAEoCRIOCgZjaHVua3MYAyABKA0yjQMKB0dyZWV0ZXISRwoFR3JlZXQSGy5ncmVldGVyLnYxLkdyZWV0aW5nUmVxdWVzdBocLmdyZWV0ZXIudjEuR3JlZXRpbmdSZXNwb25zZSIDkAIBEk0KC0dyZWV0U3RyZWFtEh4uZ3JlZXRlci52MS5HcmVldFN0cmVhbVJlcXVlc3QaHC5ncmVldGVyLnYxLkdyZWV0aW5nUmVzcG9uc2UwARJRCg1HcmVldEV2ZXJ5b25lEhsuZ3JlZXRlci52MS5HcmVldGluZ1JlcXVlc3QaIS5ncmVldGVyLnYxLkdyZWV0RXZlcnlvbmVSZXNwb25zZSgBEj0KBENoYXQSFy5ncmVldGVyLnYxLkNoYXRSZXF1ZXN0GhguZ3JlZXRlci52MS5DaGF0UmVzcG9uc2UoATABElgKE1VwbG9hZFZvaWNlR3JlZXRpbmcSFi5ncmVldGVyLnYxLkF1ZGlvQ2h1bmsaJy5ncmVldGVyLnYxLlVwbG9hZFZvaWNlR3JlZXRpbmdSZXNwb25zZSgBYgZwcm90bzM");
 
 /**
  * GreetingRequest names the person to greet.
@@ -174,6 +174,70 @@ export const ChatResponseSchema: GenMessage<ChatResponse> = /*@__PURE__*/
   messageDesc(file_greeter_v1_greeter, 5);
 
 /**
+ * AudioChunk is one piece of a voice greeting upload.
+ *
+ * @generated from message greeter.v1.AudioChunk
+ */
+export type AudioChunk = Message<"greeter.v1.AudioChunk"> & {
+  /**
+   * Audio bytes, at most the server's message size limit per chunk.
+   *
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+
+  /**
+   * CRC32C (Castagnoli) of `data`, which the client's checksum interceptor
+   * fills in and the server's checks.
+   *
+   * @generated from field: fixed32 crc32c = 2;
+   */
+  crc32c: number;
+};
+
+/**
+ * Describes the message greeter.v1.AudioChunk.
+ * Use `create(AudioChunkSchema)` to create a new message.
+ */
+export const AudioChunkSchema: GenMessage<AudioChunk> = /*@__PURE__*/
+  messageDesc(file_greeter_v1_greeter, 6);
+
+/**
+ * UploadVoiceGreetingResponse describes what the server received.
+ *
+ * @generated from message greeter.v1.UploadVoiceGreetingResponse
+ */
+export type UploadVoiceGreetingResponse = Message<"greeter.v1.UploadVoiceGreetingResponse"> & {
+  /**
+   * Bytes received, over all chunks.
+   *
+   * @generated from field: uint64 size_bytes = 1;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * SHA-256 of all the bytes, in lowercase hex.
+   *
+   * @generated from field: string sha256 = 2;
+   */
+  sha256: string;
+
+  /**
+   * Chunks received.
+   *
+   * @generated from field: uint32 chunks = 3;
+   */
+  chunks: number;
+};
+
+/**
+ * Describes the message greeter.v1.UploadVoiceGreetingResponse.
+ * Use `create(UploadVoiceGreetingResponseSchema)` to create a new message.
+ */
+export const UploadVoiceGreetingResponseSchema: GenMessage<UploadVoiceGreetingResponse> = /*@__PURE__*/
+  messageDesc(file_greeter_v1_greeter, 7);
+
+/**
  * Greeter greets people, in every shape of call gRPC has: unary, server
  * streaming, client streaming and bidirectional streaming.
  *
@@ -226,6 +290,19 @@ export const Greeter: GenService<{
     methodKind: "bidi_streaming";
     input: typeof ChatRequestSchema;
     output: typeof ChatResponseSchema;
+  },
+  /**
+   * UploadVoiceGreeting takes a recorded greeting as a stream of chunks
+   * and answers with its size and SHA-256. Every chunk carries the CRC32C
+   * of its data; a chunk whose data does not match fails the call with
+   * DATA_LOSS naming the chunk. At most 100 MiB in all.
+   *
+   * @generated from rpc greeter.v1.Greeter.UploadVoiceGreeting
+   */
+  uploadVoiceGreeting: {
+    methodKind: "client_streaming";
+    input: typeof AudioChunkSchema;
+    output: typeof UploadVoiceGreetingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_greeter_v1_greeter, 0);
