@@ -1,5 +1,10 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import {
+  createBearerTokenInterceptor,
+  createClientMetadataInterceptor,
+  createClientTracingInterceptor,
+} from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 
 /**
@@ -10,8 +15,39 @@ import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 export const apiUrl: string =
   import.meta.env.VITE_API_URL || (import.meta.env.DEV ? "http://localhost:50051" : window.location.origin);
 
-/** The Greeter client, speaking binary gRPC-Web straight to the server: no proxy. */
-export const greeter = createClient(Greeter, createGrpcWebTransport({ baseUrl: apiUrl }));
+const TOKEN_KEY = "greeter.token";
+
+/** The access token the page sends, if the person gave one (kept for this tab only). */
+export const accessToken = {
+  get: (): string | undefined => sessionStorage.getItem(TOKEN_KEY) || undefined,
+  set: (token: string): void => {
+    if (token.trim()) sessionStorage.setItem(TOKEN_KEY, token.trim());
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+/**
+ * The Greeter client, speaking binary gRPC-Web straight to the server: no
+ * proxy. Every call says who is calling (the server logs it), carries the
+ * access token if there is one, and a W3C traceparent when the page has an
+ * OpenTelemetry tracer provider.
+ */
+export const greeter = createClient(
+  Greeter,
+  createGrpcWebTransport({
+    baseUrl: apiUrl,
+    interceptors: [
+      createClientMetadataInterceptor({
+        name: "greeter-web",
+        version: import.meta.env.VITE_APP_VERSION || "dev",
+        device: "browser",
+        os: navigator.platform || undefined,
+      }),
+      createBearerTokenInterceptor(accessToken.get),
+      createClientTracingInterceptor({ system: "grpc" }),
+    ],
+  }),
+);
 
 /** A message a person can act on, for any error a call can end with. */
 export function describeError(e: unknown): string {
@@ -19,6 +55,12 @@ export function describeError(e: unknown): string {
   switch (err.code) {
     case Code.InvalidArgument:
       return err.rawMessage.charAt(0).toUpperCase() + err.rawMessage.slice(1);
+    case Code.Unauthenticated:
+      return accessToken.get()
+        ? "The server refused your access token. Check it under Access token."
+        : "This server needs an access token: paste one under Access token.";
+    case Code.PermissionDenied:
+      return "Your access token does not allow greeting.";
     case Code.DeadlineExceeded:
       return "The server took too long to answer. Please try again.";
     case Code.Unavailable:

@@ -4,10 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { mintToken } from "@greeter/interceptors/server";
 import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
 import { type Browser, chromium, type Page, type Request } from "playwright-core";
 import { build, createServer as createViteServer, type ViteDevServer } from "vite";
 
+// The production-build server requires tokens, signed with this.
+const SECRET = "browser-test-secret-0123456789abcdef";
 const webRoot = fileURLToPath(new URL("..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -56,7 +59,7 @@ describe("the web app served by the Greeter server (production build, one port)"
   before(async () => {
     outDir = await mkdtemp(join(tmpdir(), "greeter-web-"));
     await build({ root: webRoot, logLevel: "silent", build: { outDir, emptyOutDir: true } });
-    server = await startTestServer({ webRoot: outDir, corsOrigins: [] });
+    server = await startTestServer({ webRoot: outDir, corsOrigins: [], authJwtSecret: SECRET, authRequired: true });
     page = await browser.newPage();
   });
   after(async () => {
@@ -65,10 +68,31 @@ describe("the web app served by the Greeter server (production build, one port)"
     await rm(outDir, { recursive: true, force: true });
   });
 
+  it("asks for an access token when the server requires one, and sends the one pasted in", async () => {
+    await page.goto(`${server.url}/`);
+    assert.equal(await greet(page, "Ada"), "This server needs an access token: paste one under Access token.");
+    await page.getByText("Access token", { exact: true }).click();
+    await page.getByLabel(/^Bearer token/).fill("not-a-token");
+    assert.equal(await greet(page, "Ada"), "The server refused your access token. Check it under Access token.");
+    const token = await mintToken({
+      key: new TextEncoder().encode(SECRET),
+      subject: "web",
+      audience: "greeter",
+      scopes: ["greeter.greet"],
+    });
+    await page.getByLabel(/^Bearer token/).fill(token);
+    const rpcs = recordRpcs(page);
+    assert.equal(await greet(page, "Ada"), "Hello, Ada!");
+    assert.equal(await rpcs[0]?.headerValue("authorization"), `Bearer ${token}`);
+  });
+
   it("greets the name typed into the form, over binary gRPC-Web", async () => {
     const rpcs = recordRpcs(page);
     await page.goto(`${server.url}/`);
     assert.equal(await greet(page, "Ada"), "Hello, Ada!");
+    // The client metadata interceptor says who is calling.
+    assert.equal(await rpcs[0]?.headerValue("x-client-name"), "greeter-web");
+    assert.equal(await rpcs[0]?.headerValue("x-client-device"), "browser");
 
     assert.equal(rpcs.length, 1);
     const [rpc] = rpcs;

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
@@ -69,7 +68,7 @@ export function createRetryInterceptor(options: RetryOptions = {}): Interceptor 
         const outOfTime = pause !== undefined && deadline !== undefined && Date.now() + pause >= deadline;
         if (pause === undefined || attempt >= opts.maxAttempts || outOfTime || req.signal.aborted) throw error;
         try {
-          await sleep(pause, undefined, { signal: req.signal });
+          await sleep(pause, req.signal);
         } catch {
           throw error;
         }
@@ -118,4 +117,23 @@ function setTimeoutHeader(header: Headers, remainingMs: number): void {
   if (header.has("connect-timeout-ms")) header.set("connect-timeout-ms", String(ms));
   // grpc-timeout takes at most 8 digits.
   if (header.has("grpc-timeout")) header.set("grpc-timeout", ms < 1e8 ? `${ms}m` : `${Math.ceil(ms / 1000)}S`);
+}
+
+/** Waits `ms`, or rejects as soon as `signal` aborts. Plain timers, so it runs in browsers too. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
