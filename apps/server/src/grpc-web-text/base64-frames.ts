@@ -4,6 +4,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 // grpc-web-text senders may base64 each frame on its own.
 const QUANTA = /^(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)*$/;
 
+const WHITESPACE = /[\r\n\t ]+/g;
+
 export const malformed = (): ConnectError =>
   new ConnectError("grpc-web-text: the request body is not valid base64", Code.InvalidArgument);
 
@@ -15,6 +17,7 @@ export const malformed = (): ConnectError =>
  * into different bytes.
  */
 export function decodeBase64(text: string): Buffer {
+  text = text.replace(WHITESPACE, "");
   if (text.length % 4 !== 0 || !QUANTA.test(text)) throw malformed();
   return Buffer.from(text, "base64");
 }
@@ -23,7 +26,8 @@ export function decodeBase64(text: string): Buffer {
 export async function* decodeBase64Stream(chunks: AsyncIterable<Buffer | string>): AsyncIterable<Uint8Array> {
   let pending = "";
   for await (const chunk of chunks) {
-    pending += typeof chunk === "string" ? chunk : chunk.toString("latin1");
+    // Line breaks and spaces are not data (base64 tools wrap lines and end with a newline).
+    pending += (typeof chunk === "string" ? chunk : chunk.toString("latin1")).replace(WHITESPACE, "");
     const whole = pending.length - (pending.length % 4);
     if (whole > 0) {
       yield decodeBase64(pending.slice(0, whole));
