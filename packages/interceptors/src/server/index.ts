@@ -7,7 +7,7 @@ export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
 export { type MintTokenOptions, mintToken } from "./mint-token.js";
 export { publicError } from "./public-error.js";
 export { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
-export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey } from "./request-id.js";
+export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey, sequentialIds } from "./request-id.js";
 export { createRpcLoggingInterceptor, type RpcLogger, type RpcLoggingOptions } from "./rpc-logging.js";
 export { createRpcMetricsInterceptor, type RpcMetricsOptions } from "./rpc-metrics.js";
 export { createRpcTracingInterceptor, type RpcTracingOptions } from "./rpc-tracing.js";

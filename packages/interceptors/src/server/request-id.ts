@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 
 /** The call's request id, for handlers and the interceptors after this one. */
@@ -10,7 +10,7 @@ export interface RequestIdOptions {
    * @default "x-request-id"
    */
   header?: string;
-  /** Makes an id for calls that come without a usable one. @default crypto.randomUUID */
+  /** Makes an id for calls that come without a usable one. @default sequentialIds() */
   generate?: () => string;
 }
 
@@ -24,7 +24,7 @@ const USABLE_ID = /^[\w.:@/+=-]{1,128}$/;
  */
 export function createRequestIdInterceptor(options: RequestIdOptions = {}): Interceptor {
   const header = options.header ?? "x-request-id";
-  const generate = options.generate ?? randomUUID;
+  const generate = options.generate ?? sequentialIds();
   return (next) => async (req) => {
     const incoming = req.header.get(header);
     const id = incoming !== null && USABLE_ID.test(incoming) ? incoming : generate();
@@ -38,4 +38,16 @@ export function createRequestIdInterceptor(options: RequestIdOptions = {}): Inte
       throw e;
     }
   };
+}
+
+/**
+ * Ids made of a random per-process prefix (48 bits) and a counter:
+ * `3f9a0c41d2e7-1a`. Unique across a fleet of replicas in practice, and
+ * cheaper than a UUID per call — on the wire too, where the id is sent back
+ * on every response.
+ */
+export function sequentialIds(): () => string {
+  const prefix = `${randomBytes(6).toString("hex")}-`;
+  let counter = 0;
+  return () => prefix + (++counter).toString(36);
 }

@@ -122,18 +122,24 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
   };
 }
 
+/** The client metadata headers (createClientMetadataInterceptor) and their names in the log line. */
+const CLIENT_FIELDS = [
+  ["x-client-name", "name"],
+  ["x-client-version", "version"],
+  ["x-client-device", "device"],
+  ["x-client-os", "os"],
+  ["user-agent", "userAgent"],
+] as const;
+
+// Looked up by name rather than by walking every header: this runs on every call.
 function clientOf(header: Headers): Record<string, string> | undefined {
   let client: Record<string, string> | undefined;
-  for (const [key, value] of header) {
-    if (key.startsWith("x-client-")) {
+  for (const [headerName, field] of CLIENT_FIELDS) {
+    const value = header.get(headerName);
+    if (value !== null) {
       client ??= {};
-      client[key.slice("x-client-".length)] = value;
+      client[field] = value;
     }
-  }
-  const agent = header.get("user-agent");
-  if (agent !== null) {
-    client ??= {};
-    client.userAgent = agent;
   }
   return client;
 }
