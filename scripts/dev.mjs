@@ -18,7 +18,8 @@ const { result } = concurrently(
       name: "server",
       cwd: "apps/server",
       command: "../../node_modules/.bin/tsx watch --conditions=source --clear-screen=false src/main.ts",
-      env: { LOG_FORMAT: "pretty" },
+      // One process: tsx watch restarts it on every change, which a cluster would only slow down.
+      env: { LOG_FORMAT: "pretty", WORKERS: process.env.WORKERS ?? "1" },
       prefixColor: "blue",
     },
     { name: "web", cwd: "apps/web", command: "node_modules/.bin/vite", prefixColor: "magenta" },
