@@ -1,4 +1,11 @@
-import { Code, ConnectError, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
 import { type Attributes, type Span, SpanStatusCode, type TextMapGetter, type TextMapSetter } from "@opentelemetry/api";
 
 /** Span name and attributes of the OpenTelemetry RPC semantic conventions. */
@@ -32,11 +39,27 @@ export const headersSetter: TextMapSetter<Headers> = {
   set: (carrier, key, value) => carrier.set(key, value),
 };
 
+/** Runs a call and ends `span` when the call is over: at once for unary answers, when the stream ends for streams. */
+export async function traced(
+  span: Span,
+  run: () => Promise<UnaryResponse | StreamResponse>,
+): Promise<UnaryResponse | StreamResponse> {
+  let res: UnaryResponse | StreamResponse;
+  try {
+    res = await run();
+  } catch (e) {
+    endRpcSpan(span, e);
+    throw e;
+  }
+  if (!res.stream) {
+    endRpcSpan(span, undefined);
+    return res;
+  }
+  return { ...res, message: untilStreamEnds(res.message, (e) => endRpcSpan(span, e)) };
+}
+
 /** Passes a stream on and calls `onEnd` once it ends, with its error if it failed. */
-export async function* untilStreamEnds<T>(
-  messages: AsyncIterable<T>,
-  onEnd: (error: unknown) => void,
-): AsyncIterable<T> {
+async function* untilStreamEnds<T>(messages: AsyncIterable<T>, onEnd: (error: unknown) => void): AsyncIterable<T> {
   try {
     yield* messages;
     onEnd(undefined);

@@ -1,6 +1,6 @@
-import type { Interceptor, StreamResponse } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 import { context, propagation, SpanKind, type Tracer, trace } from "@opentelemetry/api";
-import { endRpcSpan, headersSetter, rpcSpanStart, untilStreamEnds } from "../rpc-span.js";
+import { headersSetter, rpcSpanStart, traced } from "../rpc-span.js";
 
 export interface ClientTracingOptions {
   /** @default the global tracer provider's "@greeter/interceptors" tracer */
@@ -19,18 +19,6 @@ export function createClientTracingInterceptor(options: ClientTracingOptions = {
     const { name, attributes } = rpcSpanStart(req, options.system ?? "grpc");
     const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
     propagation.inject(trace.setSpan(context.active(), span), req.header, headersSetter);
-    let res: Awaited<ReturnType<typeof next>>;
-    try {
-      res = await next(req);
-    } catch (e) {
-      endRpcSpan(span, e);
-      throw e;
-    }
-    if (!res.stream) {
-      endRpcSpan(span, undefined);
-      return res;
-    }
-    const stream: StreamResponse = { ...res, message: untilStreamEnds(res.message, (e) => endRpcSpan(span, e)) };
-    return stream;
+    return traced(span, () => next(req));
   };
 }

@@ -1,6 +1,6 @@
-import type { Interceptor, StreamResponse } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 import { context, propagation, SpanKind, type Tracer, trace } from "@opentelemetry/api";
-import { endRpcSpan, headersGetter, rpcSpanStart, untilStreamEnds } from "../rpc-span.js";
+import { headersGetter, rpcSpanStart, traced } from "../rpc-span.js";
 import { protocolOf } from "./call-info.js";
 
 export interface RpcTracingOptions {
@@ -22,18 +22,6 @@ export function createRpcTracingInterceptor(options: RpcTracingOptions = {}): In
     const { name, attributes } = rpcSpanStart(req, protocolOf(req) === "connect" ? "connect_rpc" : "grpc");
     const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     const active = trace.setSpan(parent, span);
-    let res: Awaited<ReturnType<typeof next>>;
-    try {
-      res = await context.with(active, () => next(req));
-    } catch (e) {
-      endRpcSpan(span, e);
-      throw e;
-    }
-    if (!res.stream) {
-      endRpcSpan(span, undefined);
-      return res;
-    }
-    const stream: StreamResponse = { ...res, message: untilStreamEnds(res.message, (e) => endRpcSpan(span, e)) };
-    return stream;
+    return traced(span, () => context.with(active, () => next(req)));
   };
 }
