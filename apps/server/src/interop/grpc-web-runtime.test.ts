@@ -4,8 +4,6 @@ import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
-  type GreetingRequest,
-  GreetingRequestSchema,
   type GreetingResponse,
   GreetingResponseSchema,
   type GreetStreamRequest,
@@ -13,6 +11,7 @@ import {
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import type * as GrpcWeb from "grpc-web";
 import { startTestServer, type TestServer } from "../testing.js";
+import { greetMethod, greetRequest, greetStreamMethod, greetStreamRequest } from "./grpc-web-descriptors.js";
 
 // Google's grpc-web runtime (not connect-web), as browsers run it, on an
 // XMLHttpRequest for Node. The runtime is a Closure bundle; it looks for
@@ -20,35 +19,6 @@ import { startTestServer, type TestServer } from "../testing.js";
 const require = createRequire(import.meta.url);
 (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = require("xhr2");
 const grpcWeb = require("grpc-web") as typeof GrpcWeb;
-
-// protoc-gen-grpc-web cannot be installed here (its npm install downloads a
-// binary), so the method descriptors it would generate are written by hand
-// around the @bufbuild/protobuf message types.
-type Ctor<T> = new (...args: unknown[]) => T;
-const greet = new grpcWeb.MethodDescriptor<GreetingRequest, GreetingResponse>(
-  "/greeter.v1.Greeter/Greet",
-  "unary",
-  Object as unknown as Ctor<GreetingRequest>,
-  Object as unknown as Ctor<GreetingResponse>,
-  (req: GreetingRequest) => toBinary(GreetingRequestSchema, req),
-  (bytes: Uint8Array) => fromBinary(GreetingResponseSchema, bytes),
-);
-const greetStream = new grpcWeb.MethodDescriptor<GreetStreamRequest, GreetingResponse>(
-  "/greeter.v1.Greeter/GreetStream",
-  "server_streaming",
-  Object as unknown as Ctor<GreetStreamRequest>,
-  Object as unknown as Ctor<GreetingResponse>,
-  (req: GreetStreamRequest) => toBinary(GreetStreamRequestSchema, req),
-  (bytes: Uint8Array) => fromBinary(GreetingResponseSchema, bytes),
-);
-
-const request = (name: string): GreetingRequest => ({ $typeName: "greeter.v1.GreetingRequest", name });
-const streamRequest = (name: string, count: number, intervalMs: number): GreetStreamRequest => ({
-  $typeName: "greeter.v1.GreetStreamRequest",
-  name,
-  count,
-  intervalMs,
-});
 
 let server: TestServer;
 before(async () => {
@@ -62,8 +32,12 @@ for (const format of ["text", "binary"] as const) {
 
     const unary = (name: string, metadata: GrpcWeb.Metadata = {}) =>
       new Promise<{ response?: GreetingResponse; error?: GrpcWeb.RpcError }>((resolve) => {
-        client().rpcCall(`${server.url}/greeter.v1.Greeter/Greet`, request(name), metadata, greet, (error, response) =>
-          resolve(error ? { error } : { response }),
+        client().rpcCall(
+          `${server.url}/greeter.v1.Greeter/Greet`,
+          greetRequest(name),
+          metadata,
+          greetMethod,
+          (error, response) => resolve(error ? { error } : { response }),
         );
       });
 
@@ -76,7 +50,7 @@ for (const format of ["text", "binary"] as const) {
             `${server.url}/greeter.v1.Greeter/GreetStream`,
             req,
             metadata,
-            greetStream,
+            greetStreamMethod,
           );
           call.on("data", (res) => got.push({ greeting: res.greeting, at: Date.now() }));
           call.on("status", (s) => {
@@ -101,7 +75,7 @@ for (const format of ["text", "binary"] as const) {
     });
 
     it("GreetStream delivers 5 greetings", async () => {
-      const { got, error, status } = await stream(streamRequest("Ada", 5, 150));
+      const { got, error, status } = await stream(greetStreamRequest("Ada", 5, 150));
       assert.equal(error, undefined);
       assert.equal(status?.code, 0);
       assert.deepEqual(
@@ -111,7 +85,7 @@ for (const format of ["text", "binary"] as const) {
     });
 
     it("a deadline ends a slow stream with DEADLINE_EXCEEDED", async () => {
-      const { got, error } = await stream(streamRequest("Ada", 5, 1_000), { deadline: String(Date.now() + 400) });
+      const { got, error } = await stream(greetStreamRequest("Ada", 5, 1_000), { deadline: String(Date.now() + 400) });
       assert.equal(error?.code, 4, `got ${JSON.stringify(error)}`);
       assert.ok(got.length < 5);
     });
@@ -128,7 +102,7 @@ describe("grpc-web-text streams on the wire", () => {
       out.set(bytes, 5);
       return out;
     };
-    const body = frame(toBinary(GreetStreamRequestSchema, streamRequest("Ada", 4, 150))).toString("base64");
+    const body = frame(toBinary(GreetStreamRequestSchema, greetStreamRequest("Ada", 4, 150))).toString("base64");
     const chunks = await new Promise<{ text: string; at: number }[]>((resolve, reject) => {
       const req = httpRequest(
         `${server.url}/greeter.v1.Greeter/GreetStream`,
@@ -185,9 +159,9 @@ describe("grpc-web-text streams on the wire", () => {
     const ok = await new Promise<string>((resolve, reject) => {
       new grpcWeb.GrpcWebClientBase({ format: "text" }).rpcCall(
         `${server.url}/greeter.v1.Greeter/Greet`,
-        request("Ada"),
+        greetRequest("Ada"),
         {},
-        greet,
+        greetMethod,
         (error, response) => (error ? reject(error) : resolve(response.greeting)),
       );
     });
