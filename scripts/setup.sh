@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh          pnpm (pinned) + workspace dependencies
 #   scripts/setup.sh --test   … plus the system tools the tests drive:
-#                             Chromium, Python grpcio, h2load
+#                             Chromium, Python grpcio, h2load, HAProxy
 set -euo pipefail
 
 PNPM_VERSION=10.34.9
@@ -14,6 +14,7 @@ TEST_PACKAGES=(
   python3-grpcio      # the seed talk's own gRPC stack, as an interop client
   python3-grpc-tools  # generates the Python stubs from our proto
   nghttp2-client      # h2load, the load generator of `pnpm bench`
+  haproxy             # the L7 balancer of `pnpm cluster` and its tests
 )
 
 cd "$(dirname "$0")/.."

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { freePort } from "../testing.js";
+import { startServerProcess } from "../testing-process.js";
+import { renderHaproxyConfig, startHaproxy } from "./haproxy.js";
+
+/** Greet calls a replica has answered OK, from its own /metrics. */
+async function greetsServed(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^grpc_server_handled_total\{[^}]*grpc_method="Greet"[^}]*grpc_code="OK"\} (\d+)$/m.exec(text);
+  return Number(match?.[1] ?? 0);
+}
+
+describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
+  let replicas: Awaited<ReturnType<typeof startServerProcess>>[] = [];
+  let haproxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
+  let front = "";
+
+  before(async () => {
+    replicas = await Promise.all([1, 2, 3].map(() => startServerProcess({ LOG_LEVEL: "info" })));
+    const frontPort = await freePort();
+    haproxy = await startHaproxy({
+      frontPort,
+      replicas: replicas.map((r) => new URL(r.url).host),
+    });
+    front = `http://127.0.0.1:${frontPort}`;
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`${front}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("HAProxy did not answer /healthz");
+  });
+  after(async () => {
+    haproxy?.kill("SIGTERM");
+    if (haproxy && haproxy.exitCode === null) await once(haproxy, "exit");
+    for (const r of replicas) r.child.kill("SIGTERM");
+  });
+
+  it("renders one server line per replica, with HTTP/2 to the backends and health checks", () => {
+    const config = renderHaproxyConfig({ frontPort: 8080, replicas: ["10.0.0.1:50051", "10.0.0.2:50051"] });
+    assert.match(config, /^ {4}server replica1 10\.0\.0\.1:50051$/m);
+    assert.match(config, /^ {4}server replica2 10\.0\.0\.2:50051$/m);
+    assert.match(config, /default-server proto h2 check/);
+    assert.match(config, /http-check send meth GET uri \/healthz/);
+    assert.doesNotMatch(config, /\$\{/);
+  });
+
+  it("spreads 3,000 calls over ONE HTTP/2 connection across all 3 replicas within ±20%", async () => {
+    const before = await Promise.all(replicas.map((r) => greetsServed(r.url)));
+    // connect-node keeps one HTTP/2 session per transport: every call shares it.
+    const client = createClient(Greeter, createGrpcTransport({ baseUrl: front }));
+    let next = 0;
+    const worker = async () => {
+      while (next < 3_000) {
+        next++;
+        assert.equal((await client.greet({ name: "Ada" })).greeting, "Hello, Ada!");
+      }
+    };
+    await Promise.all(Array.from({ length: 10 }, worker));
+    const after = await Promise.all(replicas.map((r) => greetsServed(r.url)));
+    const served = after.map((n, i) => n - (before[i] ?? 0));
+    assert.equal(
+      served.reduce((a, b) => a + b, 0),
+      3_000,
+    );
+    for (const n of served) assert.ok(n >= 800 && n <= 1_200, `calls per replica: ${served.join(", ")}`);
+  });
+
+  it("serves Connect JSON and gRPC-Web over HTTP/1.1 through the same front port", async () => {
+    const json = await fetch(`${front}/greeter.v1.Greeter/Greet`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "Ada" }),
+    });
+    assert.deepEqual(await json.json(), { greeting: "Hello, Ada!", language: "en" });
+    const web = await fetch(`${front}/greeter.v1.Greeter/Greet`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: Buffer.from([0, 0, 0, 0, 5, 0x0a, 3, 0x41, 0x64, 0x61]),
+    });
+    const body = Buffer.from(await web.arrayBuffer());
+    assert.match(body.toString("latin1"), /Hello, Ada!/);
+    assert.match(body.toString("latin1"), /grpc-status: ?0/);
+  });
+});
