@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createRetryInterceptor } from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { freePort } from "../testing.js";
 import { startServerProcess } from "../testing-process.js";
@@ -19,13 +20,14 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   let replicas: Awaited<ReturnType<typeof startServerProcess>>[] = [];
   let haproxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
   let front = "";
+  let haproxyLog = "";
 
   before(async () => {
     replicas = await Promise.all([1, 2, 3].map(() => startServerProcess({ LOG_LEVEL: "info" })));
     const frontPort = await freePort();
-    haproxy = await startHaproxy({
-      frontPort,
-      replicas: replicas.map((r) => new URL(r.url).host),
+    haproxy = await startHaproxy({ frontPort, replicas: replicas.map((r) => new URL(r.url).host) }, { output: "pipe" });
+    haproxy.stderr?.setEncoding("utf8").on("data", (d: string) => {
+      haproxyLog += d;
     });
     front = `http://127.0.0.1:${frontPort}`;
     for (let i = 0; i < 100; i++) {
@@ -89,5 +91,37 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
     const body = Buffer.from(await web.arrayBuffer());
     assert.match(body.toString("latin1"), /Hello, Ada!/);
     assert.match(body.toString("latin1"), /grpc-status: ?0/);
+  });
+
+  // Last: it takes a replica away for good.
+  it("loses no idempotent call when a replica is SIGKILLed mid-load, and HAProxy marks it down", async () => {
+    const client = createClient(
+      Greeter,
+      createGrpcTransport({ baseUrl: front, interceptors: [createRetryInterceptor({ maxAttempts: 5 })] }),
+    );
+    const failures: string[] = [];
+    let ok = 0;
+    let stop = false;
+    const worker = async () => {
+      for (let i = 0; i < 5_000 && !stop; i++) {
+        try {
+          if ((await client.greet({ name: "Ada" }, { timeoutMs: 5_000 })).greeting === "Hello, Ada!") ok++;
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, worker));
+    await new Promise((r) => setTimeout(r, 500));
+    const victim = replicas[2];
+    assert.ok(victim);
+    victim.child.kill("SIGKILL");
+    for (let i = 0; i < 50 && !/replica3 is DOWN/.test(haproxyLog); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await load;
+    assert.match(haproxyLog, /Server replicas\/replica3 is DOWN/);
+    assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} calls failed`);
+    assert.ok(ok > 100, `only ${ok} calls went through`);
   });
 });

@@ -15,6 +15,11 @@ export interface HaproxyOptions {
   checkIntervalMs?: number;
 }
 
+export interface StartOptions {
+  /** HAProxy's log (stderr): shown, or piped for the caller to read. @default "inherit" */
+  output?: "inherit" | "pipe";
+}
+
 /** The HAProxy configuration for these replicas, from deploy/haproxy/haproxy.cfg.template. */
 export function renderHaproxyConfig(options: HaproxyOptions): string {
   const values: Record<string, string> = {
@@ -31,10 +36,11 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
 }
 
 /** Runs HAProxy in the foreground with that configuration; kill the process to stop it. */
-export async function startHaproxy(options: HaproxyOptions): Promise<ChildProcess> {
+export async function startHaproxy(options: HaproxyOptions, start: StartOptions = {}): Promise<ChildProcess> {
   const dir = await mkdtemp(join(tmpdir(), "greeter-haproxy-"));
   const file = join(dir, "haproxy.cfg");
   await writeFile(file, renderHaproxyConfig(options));
   // -db: stay in the foreground, log to stderr; -W: master-worker, so SIGTERM stops it cleanly.
-  return spawn("haproxy", ["-W", "-db", "-f", file], { stdio: ["ignore", "inherit", "inherit"] });
+  const output = start.output ?? "inherit";
+  return spawn("haproxy", ["-W", "-db", "-f", file], { stdio: ["ignore", output, output] });
 }

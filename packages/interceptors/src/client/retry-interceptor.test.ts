@@ -39,8 +39,19 @@ function routes(router: ConnectRouter): void {
 }
 
 const sessions = new Set<http2.ServerHttp2Session>();
+// The first N streams of a "refuse-N" health check are reset with
+// REFUSED_STREAM before any handler runs, as HAProxy does when a backend goes.
+let refusals = 0;
 function listen(port = 0): Promise<http2.Http2Server> {
-  const server = http2.createServer(connectNodeAdapter({ routes }));
+  const adapter = connectNodeAdapter({ routes });
+  const server = http2.createServer((req, res) => {
+    if (req.headers["x-refuse"] !== undefined && refusals < Number(req.headers["x-refuse"])) {
+      refusals++;
+      req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    adapter(req, res);
+  });
   server.on("session", (session) => sessions.add(session));
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
@@ -64,6 +75,13 @@ const retrying = (baseUrl = url) =>
   createGrpcTransport({ baseUrl, interceptors: [createRetryInterceptor({ initialBackoffMs: 20, maxBackoffMs: 200 })] });
 
 describe("retry interceptor", () => {
+  it("resends a stream the server refused (REFUSED_STREAM), even for a method not marked idempotent", async () => {
+    refusals = 0;
+    const res = await createClient(Health, retrying()).check({ service: "" }, { headers: { "x-refuse": "2" } });
+    assert.equal(res.status, 1);
+    assert.equal(refusals, 2);
+  });
+
   it("retries UNAVAILABLE for an idempotent method until it succeeds", async () => {
     const res = await createClient(Greeter, retrying()).greet({ name: "flaky-2" });
     assert.equal(res.greeting, "Hello, flaky-2!");

@@ -43,7 +43,9 @@ const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
  * A client interceptor that retries unary calls a replica could not take:
  *
  * - UNAVAILABLE, with exponential backoff and jitter — for any method if
- *   the request provably never left (connection refused), otherwise only
+ *   the request provably never left (connection refused, or a stream the
+ *   server refused with REFUSED_STREAM, whatever code the transport gave
+ *   it), otherwise only
  *   for methods marked idempotent in the proto (`idempotency_level`),
  *   since the server may have acted on it;
  * - RESOURCE_EXHAUSTED, only for idempotent methods and only when the
@@ -85,7 +87,7 @@ function retryPause(
   idempotent: boolean,
   opts: Required<RetryOptions>,
 ): number | undefined {
-  if (error.code === Code.Unavailable && (idempotent || neverSent(error))) {
+  if ((error.code === Code.Unavailable && (idempotent || neverSent(error))) || refusedStream(error)) {
     const base = Math.min(opts.maxBackoffMs, opts.initialBackoffMs * opts.multiplier ** (attempt - 1));
     return Math.round(base * (1 + (Math.random() * 2 - 1) * opts.jitter));
   }
@@ -99,6 +101,17 @@ function retryPause(
 function neverSent(error: ConnectError): boolean {
   const cause = error.cause as { code?: unknown } | undefined;
   return typeof cause?.code === "string" && NOT_SENT_CODES.has(cause.code);
+}
+
+/**
+ * The server (or a balancer: HAProxy does it when a backend goes away)
+ * reset the stream with REFUSED_STREAM, which HTTP/2 guarantees means "not
+ * processed", so any method may be sent again. gRPC calls that UNAVAILABLE;
+ * connect-node reports it as INTERNAL, so it is recognized by its cause.
+ */
+function refusedStream(error: ConnectError): boolean {
+  const cause = error.cause instanceof Error ? error.cause.message : "";
+  return /NGHTTP2_REFUSED_STREAM/.test(cause) || /NGHTTP2_REFUSED_STREAM/.test(error.rawMessage);
 }
 
 const GRPC_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
