@@ -16,6 +16,38 @@ async function greetsServed(url: string): Promise<number> {
   return Number(match?.[1] ?? 0);
 }
 
+/**
+ * Greet calls from 8 callers at once through `url`, each retried as the CLI
+ * would (retry interceptor), until `stop()`; then how many succeeded and
+ * every failure.
+ */
+function steadyLoad(url: string) {
+  const client = createClient(
+    Greeter,
+    createGrpcTransport({ baseUrl: url, interceptors: [createRetryInterceptor({ maxAttempts: 5 })] }),
+  );
+  const failures: string[] = [];
+  let ok = 0;
+  let stopped = false;
+  const worker = async () => {
+    for (let i = 0; i < 20_000 && !stopped; i++) {
+      try {
+        if ((await client.greet({ name: "Ada" }, { timeoutMs: 5_000 })).greeting === "Hello, Ada!") ok++;
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: 8 }, worker));
+  return {
+    async stop(): Promise<{ ok: number; failures: string[] }> {
+      stopped = true;
+      await running;
+      return { ok, failures };
+    },
+  };
+}
+
 describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   let replicas: Awaited<ReturnType<typeof startServerProcess>>[] = [];
   let haproxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
@@ -94,23 +126,7 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   });
 
   it("rolls a restart through all 3 replicas under load (SIGTERM, wait healthy, next) with zero failed calls", async () => {
-    const client = createClient(
-      Greeter,
-      createGrpcTransport({ baseUrl: front, interceptors: [createRetryInterceptor({ maxAttempts: 5 })] }),
-    );
-    const failures: string[] = [];
-    let ok = 0;
-    let stop = false;
-    const worker = async () => {
-      for (let i = 0; i < 20_000 && !stop; i++) {
-        try {
-          if ((await client.greet({ name: "Ada" }, { timeoutMs: 5_000 })).greeting === "Hello, Ada!") ok++;
-        } catch (e) {
-          failures.push((e as Error).message);
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 8 }, worker));
+    const load = steadyLoad(front);
     for (let i = 0; i < replicas.length; i++) {
       const old = replicas[i];
       assert.ok(old);
@@ -122,39 +138,21 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
       // Back in HAProxy's rotation once a check passes (rise 1, every 500 ms).
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    stop = true;
-    await load;
+    const { ok, failures } = await load.stop();
     assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} calls failed`);
     assert.ok(ok > 100, `only ${ok} calls went through`);
   });
 
   // Last: it takes a replica away for good.
   it("loses no idempotent call when a replica is SIGKILLed mid-load, and HAProxy marks it down", async () => {
-    const client = createClient(
-      Greeter,
-      createGrpcTransport({ baseUrl: front, interceptors: [createRetryInterceptor({ maxAttempts: 5 })] }),
-    );
-    const failures: string[] = [];
-    let ok = 0;
-    let stop = false;
-    const worker = async () => {
-      for (let i = 0; i < 5_000 && !stop; i++) {
-        try {
-          if ((await client.greet({ name: "Ada" }, { timeoutMs: 5_000 })).greeting === "Hello, Ada!") ok++;
-        } catch (e) {
-          failures.push((e as Error).message);
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 8 }, worker));
+    const load = steadyLoad(front);
     await new Promise((r) => setTimeout(r, 500));
     const victim = replicas[2];
     assert.ok(victim);
     victim.child.kill("SIGKILL");
     for (let i = 0; i < 50 && !/replica3 is DOWN/.test(haproxyLog); i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 500));
-    stop = true;
-    await load;
+    const { ok, failures } = await load.stop();
     assert.match(haproxyLog, /Server replicas\/replica3 is DOWN/);
     assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} calls failed`);
     assert.ok(ok > 100, `only ${ok} calls went through`);

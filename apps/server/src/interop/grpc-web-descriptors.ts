@@ -1,8 +1,7 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
   type GreetingRequest,
   GreetingRequestSchema,
-  type GreetingResponse,
   GreetingResponseSchema,
   type GreetStreamRequest,
   GreetStreamRequestSchema,
@@ -16,22 +15,33 @@ import { MethodDescriptor } from "grpc-web";
 // Shared by the Node test and the Chromium test page.
 type Ctor<T> = new (...args: unknown[]) => T;
 
-export const greetMethod = new MethodDescriptor<GreetingRequest, GreetingResponse>(
+function descriptor<I extends DescMessage, O extends DescMessage>(
+  path: string,
+  kind: "unary" | "server_streaming",
+  input: I,
+  output: O,
+): MethodDescriptor<MessageShape<I>, MessageShape<O>> {
+  return new MethodDescriptor<MessageShape<I>, MessageShape<O>>(
+    path,
+    kind,
+    Object as unknown as Ctor<MessageShape<I>>,
+    Object as unknown as Ctor<MessageShape<O>>,
+    (req: MessageShape<I>) => toBinary(input, req),
+    (bytes: Uint8Array) => fromBinary(output, bytes),
+  );
+}
+
+export const greetMethod = descriptor(
   "/greeter.v1.Greeter/Greet",
   "unary",
-  Object as unknown as Ctor<GreetingRequest>,
-  Object as unknown as Ctor<GreetingResponse>,
-  (req: GreetingRequest) => toBinary(GreetingRequestSchema, req),
-  (bytes: Uint8Array) => fromBinary(GreetingResponseSchema, bytes),
+  GreetingRequestSchema,
+  GreetingResponseSchema,
 );
-
-export const greetStreamMethod = new MethodDescriptor<GreetStreamRequest, GreetingResponse>(
+export const greetStreamMethod = descriptor(
   "/greeter.v1.Greeter/GreetStream",
   "server_streaming",
-  Object as unknown as Ctor<GreetStreamRequest>,
-  Object as unknown as Ctor<GreetingResponse>,
-  (req: GreetStreamRequest) => toBinary(GreetStreamRequestSchema, req),
-  (bytes: Uint8Array) => fromBinary(GreetingResponseSchema, bytes),
+  GreetStreamRequestSchema,
+  GreetingResponseSchema,
 );
 
 export const greetRequest = (name: string): GreetingRequest => ({ $typeName: "greeter.v1.GreetingRequest", name });
