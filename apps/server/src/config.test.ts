@@ -28,6 +28,8 @@ describe("configuration", () => {
     [{ CORS_ORIGINS: "localhost:5173" }, /^CORS_ORIGINS=.*is not an origin/],
     [{ CORS_ORIGINS: "http://localhost:5173/" }, /did you mean "http:\/\/localhost:5173"\?/],
     [{ SHUTDOWN_GRACE_MS: "1.5" }, /^SHUTDOWN_GRACE_MS="1.5": must be a whole number$/],
+    [{ OPENAPI: "false" }, /^DOCS=true needs OPENAPI=true/],
+    [{ DOCS: "yes" }, /^DOCS="yes": must be true or false$/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}`, () => {
       assert.throws(

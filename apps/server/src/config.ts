@@ -172,6 +172,18 @@ const SETTINGS = {
     default: undefined,
     parse: (raw: string) => new URL(nonEmpty(raw)).href,
   },
+  openapi: {
+    env: "OPENAPI",
+    help: "true: serve the OpenAPI 3.1 document of the Connect API (generated from the proto) at /openapi.json.",
+    default: true,
+    parse: boolean,
+  },
+  docs: {
+    env: "DOCS",
+    help: "true: serve interactive API docs (Swagger UI) at /docs, where a person can try each call. Needs OPENAPI=true.",
+    default: true,
+    parse: boolean,
+  },
   logLevel: {
     env: "LOG_LEVEL",
     help: "pino log level: fatal, error, warn, info, debug, trace or silent.",
@@ -235,6 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   }
   if (result.authJwtSecret !== undefined && result.authPublicKeyFile !== undefined) {
     throw new ConfigError("AUTH_JWT_SECRET and AUTH_PUBLIC_KEY_FILE: set one, not both");
+  }
+  if (result.docs && !result.openapi) {
+    throw new ConfigError("DOCS=true needs OPENAPI=true: the docs page reads /openapi.json");
   }
   if (result.authRequired) {
     if (!result.interceptors.includes("auth")) {

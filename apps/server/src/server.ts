@@ -23,6 +23,7 @@ import { createServerInterceptors } from "./interceptors.js";
 import { createLogger } from "./logger.js";
 import { createMetricsRegistry } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
+import { registerOpenApi } from "./openapi/register-openapi.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
@@ -151,6 +152,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       reply.type(metrics.contentType).send(await metricsText());
     });
   }
+  registerOpenApi(app, config);
   if (config.webRoot) await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);
 

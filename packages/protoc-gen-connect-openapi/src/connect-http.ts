@@ -99,14 +99,15 @@ export const connectGetParameters = {
     in: "query",
     required: true,
     description: "The codec of `message`: json here.",
-    schema: { type: "string", const: "json" },
+    // An enum with a default rather than a const, so docs pages fill it in.
+    schema: { type: "string", enum: ["json"], default: "json" },
   },
   connect: {
     name: "connect",
     in: "query",
     required: false,
     description: "The Connect protocol version, like the Connect-Protocol-Version header of POST calls.",
-    schema: { type: "string", const: "v1" },
+    schema: { type: "string", enum: ["v1"], default: "v1" },
   },
   base64: {
     name: "base64",
