@@ -16,8 +16,8 @@ export interface HaproxyOptions {
 }
 
 export interface StartOptions {
-  /** HAProxy's log (stderr): shown, or piped for the caller to read. @default "inherit" */
-  output?: "inherit" | "pipe";
+  /** HAProxy's log (stderr): shown, piped for the caller to read, or dropped. @default "inherit" */
+  output?: "inherit" | "pipe" | "ignore";
 }
 
 /** The HAProxy configuration for these replicas, from deploy/haproxy/haproxy.cfg.template. */
