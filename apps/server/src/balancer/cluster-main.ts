@@ -2,6 +2,7 @@
 // (CLUSTER_PORT, default 8080), for gRPC, gRPC-Web and Connect alike.
 // Ctrl-C stops them all.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../testing.js";
@@ -9,6 +10,9 @@ import { startHaproxy } from "./haproxy.js";
 
 const REPLICAS = 3;
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+// The page too, when built (`pnpm cluster` builds it), so browsers go through the balancer.
+const WEB_DIST = fileURLToPath(new URL("../../../web/dist", import.meta.url));
+const webRoot = process.env.WEB_ROOT ?? (existsSync(`${WEB_DIST}/index.html`) ? WEB_DIST : undefined);
 const frontPort = Number(process.env.CLUSTER_PORT ?? 8080);
 const children: ChildProcess[] = [];
 
@@ -23,7 +27,13 @@ const addresses: string[] = [];
 for (let i = 0; i < REPLICAS; i++) {
   const port = await freePort();
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), WORKERS: "1" },
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      WORKERS: "1",
+      ...(webRoot ? { WEB_ROOT: webRoot } : {}),
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(child);
@@ -37,6 +47,7 @@ console.log(
   `Greeter cluster: ${REPLICAS} replicas (${addresses.join(", ")}) behind HAProxy on http://localhost:${frontPort}`,
 );
 console.log(`try: pnpm cli greet --name Ada --url http://localhost:${frontPort}`);
+if (webRoot) console.log(`page: http://localhost:${frontPort}/  docs: http://localhost:${frontPort}/docs`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { DEPLOY_DIR, loadManifests } from "./manifests.js";
+
+const run = promisify(execFile);
+
+// No Docker engine runs in CI, so this runs what the image's build stage
+// runs (deploy/build-bundle.sh) and starts the result the way the image's
+// CMD does, with the Deployment's environment.
+describe("the container image's contents (deploy/build-bundle.sh)", () => {
+  let out: string;
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), "greeter-bundle-"));
+    await run("bash", [join(DEPLOY_DIR, "build-bundle.sh"), out], { maxBuffer: 16 * 1024 * 1024 });
+  });
+  after(() => rm(out, { recursive: true, force: true }));
+
+  test("holds the server with production dependencies only, and the built web app", () => {
+    assert.ok(existsSync(join(out, "server/dist/main.js")));
+    assert.ok(existsSync(join(out, "web/index.html")));
+    const store = readdirSync(join(out, "server/node_modules/.pnpm"));
+    assert.ok(
+      store.some((p) => p.startsWith("fastify@")),
+      "fastify is there",
+    );
+    for (const dev of ["typescript@", "@grpc+grpc-js@", "vite@", "@biomejs+", "@bufbuild+buf@", "tsx@"]) {
+      assert.ok(!store.some((p) => p.startsWith(dev)), `${dev} is a dev dependency, not for the image`);
+    }
+  });
+
+  test("starts with the Deployment's environment, serves every protocol and the page, drains on SIGTERM", async () => {
+    const manifest = loadManifests().find((m) => m.doc.kind === "Deployment");
+    const container = new Deployment(manifest?.doc as never).spec?.template.spec?.containers[0];
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? ""]));
+    const child = spawn(process.execPath, ["dist/main.js"], {
+      cwd: join(out, "server"),
+      env: {
+        PATH: process.env.PATH,
+        ...env,
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        WEB_ROOT: join(out, "web"),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      let output = "";
+      child.stdout?.setEncoding("utf8");
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL within 20 s:\n${output}`)), 20_000);
+        child.stdout?.on("data", (d: string) => {
+          output += d;
+          const match = /Greeter listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+          if (match?.[1]) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+      });
+      const client = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+      assert.equal((await client.greet({ name: "Ada" })).greeting, "Hello, Ada!");
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<div id="root">/);
+      assert.equal((await fetch(`${url}/docs`)).status, 200);
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
