@@ -123,6 +123,16 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),
     },
     {
+      // The same server ×3 behind HAProxy, all on the server core: what the
+      // balancer's extra hop costs (it buys surviving failures, not speed).
+      id: "greeter-grpc-haproxy",
+      label: "Greeter: gRPC (h2c), 3 replicas + HAProxy",
+      server: node("servers/haproxy-replicas.ts"),
+      request: { path: GREET, headers: grpcHeaders, body: grpcFrame(greetProto) },
+      http1: false,
+      verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),
+    },
+    {
       id: "greeter-grpc-web",
       label: "Greeter: gRPC-Web (HTTP/1.1)",
       server: greeterServer,

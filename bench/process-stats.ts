@@ -52,7 +52,15 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGKILL");
+      // The whole tree: a cluster's workers, the replicas and HAProxy of a balancer row.
+      const tree = await processTree(pid);
+      for (const p of tree.reverse()) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
       await exited;
     },
   };

@@ -99,6 +99,13 @@ export function renderReport(rows: Row[], s: Settings): string {
     const factor = median(two.reqPerSec) / median(greeter.reqPerSec);
     lines.push(`| WORKERS scaling 1 → 2 (report; h2load shares the second core) | ${fixed(factor)}× | – |`);
   }
+  const balanced = byId.get("greeter-grpc-haproxy");
+  if (greeter && balanced) {
+    const ratio = median(balanced.reqPerSec) / median(greeter.reqPerSec);
+    lines.push(
+      `| HAProxy + 3 replicas vs 1 replica direct, same core (report: the hop's cost) | ${fixed(ratio)}× | – |`,
+    );
+  }
 
   const max = Math.max(...rows.filter((r) => !r.c.messagesPerCall).map((r) => median(r.reqPerSec)));
   lines.push("", "## Unary calls/s", "", "```");
