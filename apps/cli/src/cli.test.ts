@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
 import { captureLogs, startTestServer, type TestServer } from "@greeter/server/testing";
+import { SpanKind } from "@opentelemetry/api";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 
 // The scope the server asks of Greeter callers (apps/server/src/access-policy.ts).
 const GREETER_SCOPE = "greeter.greet";
@@ -183,3 +187,103 @@ describe("greeter CLI against a server that requires a token", () => {
     assert.match(client.userAgent ?? "", /^greeter-cli\/\d+\.\d+\.\d+ node\//);
   });
 });
+
+/** The value of one sample in Prometheus text, 0 if absent: `metric{a="b",…} 3`. */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const body = line.slice(name.length + 1, line.lastIndexOf("}"));
+    const found = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return 0;
+}
+
+describe("greeter CLI observability: client metrics and OTLP traces", () => {
+  const spans = new InMemorySpanExporter();
+  let server: TestServer;
+  let dir: string;
+  before(async () => {
+    server = await startTestServer({}, { spanExporter: spans });
+    dir = await mkdtemp(join(tmpdir(), "greeter-cli-metrics-"));
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--metrics-file writes grpc_client_* counts of the run, matching what the server counted", async () => {
+    const greet = { grpc_service: "greeter.v1.Greeter", grpc_method: "Greet", grpc_type: "unary" };
+    const ok = join(dir, "ok.prom");
+    assert.equal((await greeter(["greet", "--name", "Ada", "--url", server.url, "--metrics-file", ok])).code, 0);
+    const text = await readFile(ok, "utf8");
+    assert.equal(sample(text, "grpc_client_started_total", greet), 1);
+    assert.equal(sample(text, "grpc_client_handled_total", { ...greet, grpc_code: "OK" }), 1);
+    assert.equal(sample(text, "grpc_client_msg_sent_total", greet), 1);
+    assert.equal(sample(text, "grpc_client_msg_received_total", greet), 1);
+    assert.equal(sample(text, "grpc_client_handling_seconds_count", greet), 1);
+
+    const bad = join(dir, "bad.prom");
+    const res = await greeter(["greet", "--name", " ", "--url", server.url], "", { GREETER_METRICS_FILE: bad });
+    assert.equal(res.code, 1);
+    const badText = await readFile(bad, "utf8");
+    assert.equal(sample(badText, "grpc_client_handled_total", { ...greet, grpc_code: "INVALID_ARGUMENT" }), 1);
+    assert.equal(sample(badText, "grpc_client_msg_received_total", greet), 0);
+
+    const stream = join(dir, "stream.prom");
+    const args = ["stream", "--name", "Ada", "--count", "3", "--interval", "0", "--url", server.url];
+    assert.equal((await greeter([...args, "--metrics-file", stream])).code, 0);
+    const streamed = { grpc_service: "greeter.v1.Greeter", grpc_method: "GreetStream", grpc_type: "server_stream" };
+    const streamText = await readFile(stream, "utf8");
+    assert.equal(sample(streamText, "grpc_client_msg_received_total", streamed), 3);
+    assert.equal(sample(streamText, "grpc_client_handled_total", { ...streamed, grpc_code: "OK" }), 1);
+
+    // The server's own counters agree, call for call.
+    const serverText = await (await fetch(`${server.url}/metrics`)).text();
+    assert.equal(sample(serverText, "grpc_server_msg_sent_total", streamed), 3);
+    assert.equal(sample(serverText, "grpc_server_handled_total", { ...greet, grpc_code: "INVALID_ARGUMENT" }), 1);
+  });
+
+  it("with OTEL_EXPORTER_OTLP_ENDPOINT, exports its CLIENT span over OTLP; the server's span is its child", async () => {
+    const bodies: string[] = [];
+    const collector = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8").on("data", (d: string) => {
+        body += d;
+      });
+      req.on("end", () => {
+        if (req.url === "/v1/traces") bodies.push(body);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    try {
+      spans.reset();
+      const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+      const res = await greeter(["greet", "--name", "Ada", "--url", server.url], "", {
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(bodies.length, 1, "one batch, sent before the CLI exited");
+      const exported = JSON.parse(bodies[0] ?? "{}") as OtlpTraces;
+      const resource = exported.resourceSpans[0];
+      const serviceName = resource?.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue;
+      assert.equal(serviceName, "greeter-cli");
+      const client = resource?.scopeSpans.flatMap((s) => s.spans).find((s) => s.kind === 3);
+      assert.equal(client?.name, "greeter.v1.Greeter/Greet");
+      const serverSpan = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER);
+      assert.equal(serverSpan?.spanContext().traceId, client?.traceId);
+      assert.equal(serverSpan?.parentSpanContext?.spanId, client?.spanId);
+    } finally {
+      collector.close();
+    }
+  });
+});
+
+/** The parts of an OTLP/HTTP JSON trace export the test reads. */
+interface OtlpTraces {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans: { spans: { name: string; kind: number; traceId: string; spanId: string }[] }[];
+  }[];
+}

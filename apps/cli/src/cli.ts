@@ -12,6 +12,9 @@ import {
   Greeter,
   GreetingRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { Registry } from "prom-client";
+import { writeMetrics } from "./metrics-file.js";
+import { startTracing } from "./tracing.js";
 import { createTransport, PROTOCOLS, type Protocol } from "./transport.js";
 
 export const USAGE = `Usage: greeter [command] [options]
@@ -31,6 +34,11 @@ Options:
   --timeout MS               deadline for the call (default: 10000 for greet and everyone, none for streams)
   --token TOKEN              bearer token for servers with AUTH_REQUIRED=true (default: $GREETER_TOKEN;
                              \`pnpm mint-token\` mints one for a dev server)
+  --metrics-file PATH        write the client's Prometheus metrics (grpc_client_*) there when done, for
+                             node_exporter's textfile collector (default: $GREETER_METRICS_FILE)
+
+Environment:
+  OTEL_EXPORTER_OTLP_ENDPOINT  send a CLIENT span per call over OTLP/HTTP (e.g. http://localhost:4318)
   --help                     this text`;
 
 export interface Io {
@@ -69,6 +77,30 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   const [command = "ask", ...rest] = positionals;
   const protocol = parseProtocol(values.protocol ?? "grpc");
   const timeoutMs = values.timeout === undefined ? undefined : parsePositive(values.timeout, "--timeout");
+  const metricsFile = values["metrics-file"] || io.env.GREETER_METRICS_FILE || undefined;
+  const metrics = metricsFile === undefined ? undefined : new Registry();
+  const tracing = startTracing(io.env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  try {
+    return await runCommand(command, rest, values, io, { protocol, timeoutMs, metrics });
+  } finally {
+    await tracing?.shutdown();
+    if (metricsFile !== undefined && metrics !== undefined) await writeMetrics(metricsFile, metrics);
+  }
+}
+
+interface CommandOptions {
+  protocol: Protocol;
+  timeoutMs: number | undefined;
+  metrics: Registry | undefined;
+}
+
+async function runCommand(
+  command: string,
+  rest: string[],
+  values: CommandLine["values"],
+  io: Io,
+  { protocol, timeoutMs, metrics }: CommandOptions,
+): Promise<number> {
   const client = (needsHttp2: boolean): Client<typeof Greeter> =>
     createClient(
       Greeter,
@@ -77,6 +109,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         protocol,
         needsHttp2,
         token: values.token ?? io.env.GREETER_TOKEN,
+        metrics,
       }),
     );
   const unaryOptions: CallOptions = { timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS };
@@ -148,6 +181,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
 }
 
+type CommandLine = ReturnType<typeof parseCommandLine>;
+
 function parseCommandLine(argv: string[]) {
   try {
     return parseArgs({
@@ -158,6 +193,7 @@ function parseCommandLine(argv: string[]) {
         protocol: { type: "string" },
         timeout: { type: "string" },
         token: { type: "string" },
+        "metrics-file": { type: "string" },
         name: { type: "string" },
         count: { type: "string" },
         interval: { type: "string" },

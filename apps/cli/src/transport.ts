@@ -9,6 +9,8 @@ import {
   createClientTracingInterceptor,
   createRetryInterceptor,
 } from "@greeter/interceptors";
+import { createClientMetricsInterceptor } from "@greeter/interceptors/client-metrics";
+import type { Registry } from "prom-client";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -26,10 +28,12 @@ export interface TransportOptions {
   needsHttp2: boolean;
   /** A bearer token to send with every call. */
   token?: string;
+  /** Where the client metrics (grpc_client_*) of the calls go, if anywhere. */
+  metrics?: Registry;
 }
 
 /** A transport for one of the three protocols the Greeter server speaks. */
-export function createTransport({ baseUrl, protocol, needsHttp2, token }: TransportOptions): Transport {
+export function createTransport({ baseUrl, protocol, needsHttp2, token, metrics }: TransportOptions): Transport {
   const interceptors = [
     createClientMetadataInterceptor({
       name: "greeter-cli",
@@ -44,6 +48,8 @@ export function createTransport({ baseUrl, protocol, needsHttp2, token }: Transp
     // A CLIENT span per call and W3C traceparent to the server; a no-op
     // unless the process registers an OpenTelemetry tracer provider.
     createClientTracingInterceptor({ system: protocol === "connect" ? "connect_rpc" : "grpc" }),
+    // Outside the retries: one call counted once, with the code it ended with.
+    ...(metrics ? [createClientMetricsInterceptor({ registry: metrics })] : []),
     // A replica going away (UNAVAILABLE) should not fail a command: retry
     // where it is safe (see the interceptor's rules). Innermost, so every
     // attempt carries the headers above.

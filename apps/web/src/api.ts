@@ -6,6 +6,7 @@ import {
   createClientTracingInterceptor,
 } from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { setupTracing } from "./tracing.js";
 
 /**
  * Where the API lives. In development the page comes from Vite and the API
@@ -14,6 +15,8 @@ import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
  */
 export const apiUrl: string =
   import.meta.env.VITE_API_URL || (import.meta.env.DEV ? "http://localhost:50051" : window.location.origin);
+
+setupTracing(import.meta.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
 
 const TOKEN_KEY = "greeter.token";
 
@@ -29,8 +32,7 @@ export const accessToken = {
 /**
  * The Greeter client, speaking binary gRPC-Web straight to the server: no
  * proxy. Every call says who is calling (the server logs it), carries the
- * access token if there is one, and a W3C traceparent when the page has an
- * OpenTelemetry tracer provider.
+ * access token if there is one, and a W3C traceparent (see tracing.ts).
  */
 export const greeter = createClient(
   Greeter,

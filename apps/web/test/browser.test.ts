@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
 import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { type Browser, chromium, type Page, type Request } from "playwright-core";
 import { build, createServer as createViteServer, type ViteDevServer } from "vite";
 
@@ -55,11 +56,15 @@ describe("the web app served by the Greeter server (production build, one port)"
   let server: TestServer;
   let outDir: string;
   let page: Page;
+  const spans = new InMemorySpanExporter();
 
   before(async () => {
     outDir = await mkdtemp(join(tmpdir(), "greeter-web-"));
     await build({ root: webRoot, logLevel: "silent", build: { outDir, emptyOutDir: true } });
-    server = await startTestServer({ webRoot: outDir, corsOrigins: [], authJwtSecret: SECRET, authRequired: true });
+    server = await startTestServer(
+      { webRoot: outDir, corsOrigins: [], authJwtSecret: SECRET, authRequired: true },
+      { spanExporter: spans },
+    );
     page = await browser.newPage();
   });
   after(async () => {
@@ -102,6 +107,19 @@ describe("the web app served by the Greeter server (production build, one port)"
     assert.equal(await rpc.headerValue("content-type"), "application/grpc-web+proto");
     const response = await rpc.response();
     assert.equal(response?.headers()["content-type"], "application/grpc-web+proto");
+  });
+
+  it("starts the trace: a W3C traceparent the server's span is the child of", async () => {
+    const rpcs = recordRpcs(page);
+    spans.reset();
+    await page.goto(`${server.url}/`);
+    assert.equal(await greet(page, "Ada"), "Hello, Ada!");
+    const traceparent = (await rpcs[0]?.headerValue("traceparent")) ?? "";
+    const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(traceparent) ?? [];
+    assert.ok(traceId && spanId, `traceparent: "${traceparent}"`);
+    const serverSpan = spans.getFinishedSpans().find((s) => s.name === "greeter.v1.Greeter/Greet");
+    assert.equal(serverSpan?.spanContext().traceId, traceId);
+    assert.equal(serverSpan?.parentSpanContext?.spanId, spanId);
   });
 
   it("shows the server's reason for an invalid name", async () => {

@@ -1,11 +1,11 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { Code, type ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { observeStream } from "../stream-observer.js";
 import { authSubjectKey } from "./auth.js";
 import { callInfoKey, grpcType, protocolOf } from "./call-info.js";
 import { publicError } from "./public-error.js";
 import { requestIdKey } from "./request-id.js";
-import { observeStream } from "./stream-observer.js";
 
 /** The slice of a pino logger (Fastify's `app.log`) this interceptor writes to. */
 export interface RpcLogger {
@@ -98,7 +98,7 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
     try {
       res = (await next({
         ...req,
-        message: observeStream(req.message, (m) => {
+        message: observeStream(req.message, publicError, (m) => {
           messagesIn++;
           bytesIn += toBinary(input, m).byteLength;
         }),
@@ -112,6 +112,7 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
       ...res,
       message: observeStream(
         res.message,
+        publicError,
         (m) => {
           messagesOut++;
           bytesOut += toBinary(output, m).byteLength;

@@ -1,13 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { publicError } from "./public-error.js";
 
 /**
  * Passes a stream's messages on, calling `onMessage` for each, and `onEnd`
  * once when the stream is over: complete (no error), failed (the error, as
- * the client will see it), or abandoned by its consumer (CANCELED).
+ * `toError` makes it: what the other side will see), or abandoned by its
+ * consumer (CANCELED).
  */
 export async function* observeStream<T>(
   messages: AsyncIterable<T>,
+  toError: (e: unknown) => ConnectError,
   onMessage: (message: T) => void,
   onEnd?: (error: ConnectError | undefined) => void,
 ): AsyncIterable<T> {
@@ -21,7 +22,7 @@ export async function* observeStream<T>(
     onEnd?.(undefined);
   } catch (e) {
     ended = true;
-    const error = publicError(e);
+    const error = toError(e);
     onEnd?.(error);
     throw error;
   } finally {
