@@ -42,12 +42,21 @@ const sessions = new Set<http2.ServerHttp2Session>();
 // The first N streams of a "refuse-N" health check are reset with
 // REFUSED_STREAM before any handler runs, as HAProxy does when a backend goes.
 let refusals = 0;
+// The first N answers with "x-cut-off: N" start and end with no status, as a
+// replica killed mid-answer leaves them (HAProxy passes on what it got).
+let cutOffs = 0;
 function listen(port = 0): Promise<http2.Http2Server> {
   const adapter = connectNodeAdapter({ routes });
   const server = http2.createServer((req, res) => {
     if (req.headers["x-refuse"] !== undefined && refusals < Number(req.headers["x-refuse"])) {
       refusals++;
       req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    if (req.headers["x-cut-off"] !== undefined && cutOffs < Number(req.headers["x-cut-off"])) {
+      cutOffs++;
+      req.stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      req.stream.end();
       return;
     }
     adapter(req, res);
@@ -80,6 +89,19 @@ describe("retry interceptor", () => {
     const res = await createClient(Health, retrying()).check({ service: "" }, { headers: { "x-refuse": "2" } });
     assert.equal(res.status, 1);
     assert.equal(refusals, 2);
+  });
+
+  it("resends an idempotent call whose answer was cut off, but not a call that may have had effects", async () => {
+    cutOffs = 0;
+    const res = await createClient(Greeter, retrying()).greet({ name: "Ada" }, { headers: { "x-cut-off": "2" } });
+    assert.equal(res.greeting, "Hello, Ada!");
+    assert.equal(cutOffs, 2);
+    cutOffs = 0;
+    await assert.rejects(
+      createClient(Health, retrying()).check({ service: "" }, { headers: { "x-cut-off": "1" } }),
+      (e: unknown) => e instanceof ConnectError && e.code === Code.Internal && /missing/.test(e.rawMessage),
+    );
+    assert.equal(cutOffs, 1);
   });
 
   it("retries UNAVAILABLE for an idempotent method until it succeeds", async () => {

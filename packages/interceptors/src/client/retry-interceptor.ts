@@ -48,6 +48,8 @@ const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
  *   it), otherwise only
  *   for methods marked idempotent in the proto (`idempotency_level`),
  *   since the server may have acted on it;
+ * - for idempotent methods, an answer cut off before its status (a replica
+ *   killed mid-answer; connect-node calls it an INTERNAL protocol error);
  * - RESOURCE_EXHAUSTED, only for idempotent methods and only when the
  *   server sent a retry hint (`grpc-retry-pushback-ms`), after that pause.
  *
@@ -87,7 +89,11 @@ function retryPause(
   idempotent: boolean,
   opts: Required<RetryOptions>,
 ): number | undefined {
-  if ((error.code === Code.Unavailable && (idempotent || neverSent(error))) || refusedStream(error)) {
+  const transient =
+    (error.code === Code.Unavailable && (idempotent || neverSent(error))) ||
+    refusedStream(error) ||
+    (idempotent && cutOff(error));
+  if (transient) {
     const base = Math.min(opts.maxBackoffMs, opts.initialBackoffMs * opts.multiplier ** (attempt - 1));
     return Math.round(base * (1 + (Math.random() * 2 - 1) * opts.jitter));
   }
@@ -112,6 +118,17 @@ function neverSent(error: ConnectError): boolean {
 function refusedStream(error: ConnectError): boolean {
   const cause = error.cause instanceof Error ? error.cause.message : "";
   return /NGHTTP2_REFUSED_STREAM/.test(cause) || /NGHTTP2_REFUSED_STREAM/.test(error.rawMessage);
+}
+
+/**
+ * The answer ended before it was whole: no status, no trailers, or half a
+ * message. connect-node reports these as INTERNAL protocol errors; for the
+ * caller they mean the connection broke, as UNAVAILABLE would.
+ */
+const CUT_OFF =
+  /^protocol error: (missing status|missing trailer|missing output message|missing response message|incomplete envelope)/;
+function cutOff(error: ConnectError): boolean {
+  return error.code === Code.Internal && CUT_OFF.test(error.rawMessage);
 }
 
 const GRPC_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
