@@ -1,9 +1,10 @@
-// The grpc-node reference: @grpc/grpc-js with stubs loaded from our proto.
+// The grpc-node reference: @grpc/grpc-js with stubs loaded from our compiled proto.
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 
-const proto = new URL("../../proto/greeter/v1/greeter.proto", import.meta.url).pathname;
-const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(proto)) as unknown as {
+const image = readFileSync(new URL("../../packages/proto/descriptors/greeter.binpb", import.meta.url));
+const pkg = grpc.loadPackageDefinition(protoLoader.loadFileDescriptorSetFromBuffer(image)) as unknown as {
   greeter: { v1: { Greeter: { service: grpc.ServiceDefinition } } };
 };
 const server = new grpc.Server();

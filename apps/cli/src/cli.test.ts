@@ -100,7 +100,11 @@ describe("greeter CLI", () => {
 
   it("exits 1 with the code and reason of an RPC error", async () => {
     const res = await greeter(["greet", "--name", " ", ...url]);
-    assert.deepEqual(res, { code: 1, stdout: "", stderr: "greeter: invalid_argument: name must not be empty\n" });
+    assert.deepEqual(res, {
+      code: 1,
+      stdout: "",
+      stderr: "greeter: invalid_argument: name: must not be empty [name.not_blank]\n",
+    });
   });
 
   it("exits 1 when the server cannot be reached", async () => {

@@ -10,6 +10,7 @@ export const INTERCEPTOR_NAMES = [
   "logging",
   "rate-limit",
   "auth",
+  "validation",
   "checksums",
 ] as const;
 export type InterceptorName = (typeof INTERCEPTOR_NAMES)[number];

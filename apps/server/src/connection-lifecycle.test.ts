@@ -6,8 +6,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { GREETER_PROTO } from "./interop/proto-paths.js";
+import { loadGreeterDefinition } from "./interop/grpc-js-client.js";
 import { startTestServer } from "./testing.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -17,7 +16,7 @@ describe("HTTP/2 connection lifecycle", () => {
     const server = await startTestServer({ maxConnectionAgeMs: 1_000, maxConnectionAgeGraceMs: 1_000 });
     let connections = 0;
     server.onePort.server.on("connection", () => connections++);
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(GREETER_PROTO)) as unknown as {
+    const pkg = grpc.loadPackageDefinition(loadGreeterDefinition({})) as unknown as {
       greeter: { v1: { Greeter: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client } };
     };
     const client = new pkg.greeter.v1.Greeter(

@@ -50,9 +50,9 @@ for (const [protocol, transportFor] of Object.entries(PROTOCOLS)) {
     });
 
     for (const [name, message] of [
-      ["", "name must not be empty"],
-      [" \t ", "name must not be empty"],
-      ["x".repeat(101), "name must be at most 100 characters, got 101"],
+      ["", "name: must not be empty [name.not_blank]"],
+      [" \t ", "name: must not be empty [name.not_blank]"],
+      ["x".repeat(101), "name: must be at most 100 characters, got 101 [name.max_len]"],
     ] as const) {
       it(`Greet rejects ${JSON.stringify(name.slice(0, 8))}… with INVALID_ARGUMENT`, async () => {
         await assert.rejects(client().greet({ name }), (e: unknown) => {
@@ -76,8 +76,14 @@ for (const [protocol, transportFor] of Object.entries(PROTOCOLS)) {
           // drain
         }
       };
-      await assert.rejects(consume(0), /count must be between 1 and 10000, got 0/);
-      await assert.rejects(consume(10_001), /count must be between 1 and 10000, got 10001/);
+      await assert.rejects(
+        consume(0),
+        /count: must be greater than or equal to 1 and less than or equal to 10000 \[uint32.gte_lte\]/,
+      );
+      await assert.rejects(
+        consume(10_001),
+        /count: must be greater than or equal to 1 and less than or equal to 10000 \[uint32.gte_lte\]/,
+      );
     });
 
     it("GreetStream ends with DEADLINE_EXCEEDED when the deadline passes", async () => {
@@ -105,7 +111,7 @@ for (const [protocol, transportFor] of Object.entries(PROTOCOLS)) {
 
     it("GreetEveryone rejects an empty stream and names which name is bad", async () => {
       await assert.rejects(client().greetEveryone(names()), /send at least one name/);
-      await assert.rejects(client().greetEveryone(names("Ada", " ")), /name #2 must not be empty/);
+      await assert.rejects(client().greetEveryone(names("Ada", " ")), /name: must not be empty \[name.not_blank\]/);
     });
 
     if (!BIDI.has(protocol)) return;

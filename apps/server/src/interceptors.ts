@@ -1,5 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import type { Interceptor } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
 import {
   createAuthInterceptor,
   createChunkChecksumCheckInterceptor,
@@ -30,8 +31,9 @@ export interface InterceptorDeps {
  * tracing next, so its span covers all the rest;
  * metrics and logging next, so they see every outcome, rejections
  * included; the rate limit before auth, so a flood costs no signature
- * checks; auth next; the chunk checksums last, right before the handler
- * reads the chunks. The same list serves the Connect
+ * checks; auth next, so strangers learn nothing of the rules; validation
+ * after it; the chunk checksums last, right before the handler reads the
+ * chunks. The same list serves the Connect
  * router and the fast path.
  */
 export function createServerInterceptors(config: ServerConfig, deps: InterceptorDeps): Interceptor[] {
@@ -43,6 +45,9 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
     "rate-limit": () =>
       createRateLimitInterceptor({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
     auth: () => createAuthInterceptor({ verify: tokenVerifier(config), access: accessPolicy(config.authRequired) }),
+    // The official protovalidate interceptor: the proto's buf.validate rules,
+    // field violations as buf.validate.Violations error details.
+    validation: () => createValidateInterceptor(),
     checksums: () => createChunkChecksumCheckInterceptor(),
   };
   return config.interceptors

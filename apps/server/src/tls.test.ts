@@ -10,8 +10,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { GREETER_PROTO } from "./interop/proto-paths.js";
+import { loadGreeterDefinition } from "./interop/grpc-js-client.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
 const run = promisify(execFile);
@@ -65,7 +64,7 @@ describe("TLS on the one port (ALPN h2 + http/1.1)", () => {
   });
 
   it("serves grpc-js over TLS", async () => {
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(GREETER_PROTO)) as unknown as {
+    const pkg = grpc.loadPackageDefinition(loadGreeterDefinition({})) as unknown as {
       greeter: { v1: { Greeter: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client } };
     };
     const client = new pkg.greeter.v1.Greeter(

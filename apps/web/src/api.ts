@@ -1,3 +1,4 @@
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import {
@@ -51,12 +52,36 @@ export const greeter = createClient(
   }),
 );
 
+/** How the page names the request fields the server may reject. */
+const FIELD_LABELS: Record<string, string> = { name: "Name" };
+
+/**
+ * What the server said about each field it rejected: the protovalidate
+ * violations (buf.validate.Violations) of an INVALID_ARGUMENT error, as
+ * sentences by field name, e.g. "name" → "Name must not be empty".
+ */
+export function fieldViolations(e: unknown): Map<string, string> {
+  const err = ConnectError.from(e);
+  const byField = new Map<string, string>();
+  if (err.code !== Code.InvalidArgument) return byField;
+  for (const { violations } of err.findDetails(ViolationsSchema)) {
+    for (const violation of violations) {
+      const field = violation.field?.elements.map((element) => element.fieldName).join(".") ?? "";
+      if (!byField.has(field)) byField.set(field, `${FIELD_LABELS[field] ?? field} ${violation.message}`.trim());
+    }
+  }
+  return byField;
+}
+
 /** A message a person can act on, for any error a call can end with. */
 export function describeError(e: unknown): string {
   const err = ConnectError.from(e);
   switch (err.code) {
-    case Code.InvalidArgument:
+    case Code.InvalidArgument: {
+      const violations = fieldViolations(err);
+      if (violations.size > 0) return [...violations.values()].join(". ");
       return err.rawMessage.charAt(0).toUpperCase() + err.rawMessage.slice(1);
+    }
     case Code.Unauthenticated:
       return accessToken.get()
         ? "The server refused your access token. Check it under Access token."

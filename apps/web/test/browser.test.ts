@@ -52,6 +52,22 @@ async function greet(page: Page, name: string): Promise<string> {
   return (await status.textContent()) ?? "";
 }
 
+/** Submits a name the server rejects; the violation the page shows under the field. */
+async function rejectedName(page: Page, name: string): Promise<string> {
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  // Wait for this call's answer, not a violation still shown from the last one.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/greeter.v1.Greeter/Greet"), { timeout: 10_000 }),
+    page.getByRole("button", { name: "Greet", exact: true }).click(),
+  ]);
+  const error = page.locator("#name-error");
+  await error.filter({ hasText: /\S/ }).waitFor({ timeout: 10_000 });
+  // The field says what is wrong: the status line says nothing more.
+  assert.equal((await page.getByRole("status").textContent()) ?? "", "");
+  assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-describedby"), "name-error");
+  return (await error.textContent()) ?? "";
+}
+
 describe("the web app served by the Greeter server (production build, one port)", () => {
   let server: TestServer;
   let outDir: string;
@@ -122,10 +138,14 @@ describe("the web app served by the Greeter server (production build, one port)"
     assert.equal(serverSpan?.parentSpanContext?.spanId, spanId);
   });
 
-  it("shows the server's reason for an invalid name", async () => {
+  it("shows the server's field violations next to the field, and clears them once the name is fixed", async () => {
     await page.goto(`${server.url}/`);
-    assert.equal(await greet(page, "   "), "Name must not be empty");
-    assert.match(await greet(page, "x".repeat(101)), /^Name must be at most 100 characters, got 101$/);
+    assert.equal(await rejectedName(page, "   "), "Name must not be empty");
+    assert.equal(await rejectedName(page, "x".repeat(101)), "Name must be at most 100 characters, got 101");
+    assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "true");
+    assert.equal(await greet(page, "Ada"), "Hello, Ada!");
+    assert.equal(await page.locator("#name-error").count(), 0);
+    assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "false");
   });
 
   it("shows streamed greetings one by one as they arrive", async () => {

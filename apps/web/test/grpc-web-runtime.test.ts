@@ -48,7 +48,7 @@ describe("Google's grpc-web runtime in Chromium", () => {
         const ok = await page.evaluate((f) => window.grpcWeb.greet(f, "Ada"), format);
         assert.deepEqual(ok, { greeting: "Hello, Ada!", code: 0, message: "" });
         const bad = await page.evaluate((f) => window.grpcWeb.greet(f, " "), format);
-        assert.deepEqual(bad, { code: 3, message: "name must not be empty" });
+        assert.deepEqual(bad, { code: 3, message: "name: must not be empty [name.not_blank]" });
       });
 
       it(`GreetStream: 5 greetings${format === "text" ? ", received one by one" : ""}`, async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { createFileRegistry, type DescFile, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
@@ -33,8 +33,12 @@ describe("server reflection", () => {
     );
     assert.ok(res?.messageResponse.case === "fileDescriptorResponse");
     const files = res.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b));
-    assert.equal(files[0]?.name, "greeter/v1/greeter.proto");
-    const registry = createFileRegistry({ $typeName: "google.protobuf.FileDescriptorSet", file: files });
+    const [greeter] = files;
+    assert.equal(greeter?.name, "greeter/v1/greeter.proto");
+    // Its imports come along (protovalidate's rules, and what they import).
+    const byName = new Map(files.map((f) => [f.name, f]));
+    assert.ok(byName.has("buf/validate/validate.proto") && byName.has("google/protobuf/descriptor.proto"));
+    const registry = createFileRegistry(greeter, (name) => byName.get(name));
     assert.deepEqual(
       registry.getService("greeter.v1.Greeter")?.methods.map((m) => m.name),
       ["Greet", "GreetStream", "GreetEveryone", "Chat", "UploadVoiceGreeting"],
@@ -51,7 +55,16 @@ describe("server reflection", () => {
     const counts = responses.map((r) =>
       r.messageResponse.case === "fileDescriptorResponse" ? r.messageResponse.value.fileDescriptorProto.length : -1,
     );
-    assert.deepEqual(counts, [1, 1]);
+    // greeter.proto with all it imports, then greeter.proto alone: the client has the imports.
+    const closure = new Set<string>();
+    const visit = (f: DescFile): void => {
+      if (closure.has(f.name)) return;
+      closure.add(f.name);
+      for (const dependency of f.dependencies) visit(dependency);
+    };
+    visit(Greeter.file);
+    assert.ok(closure.size > 1);
+    assert.deepEqual(counts, [closure.size, 1]);
   });
 
   it("answers NOT_FOUND for unknown symbols and files, and keeps the stream open", async () => {

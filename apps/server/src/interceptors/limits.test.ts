@@ -72,7 +72,11 @@ describe("concurrent streams per HTTP/2 connection (MAX_CONCURRENT_STREAMS)", ()
     const events: string[] = [];
     const stream = (stub: Stub, label: string, count: number, intervalMs: number) =>
       new Promise<void>((resolve, reject) => {
-        const call = stub.greetStream?.({ name: label, count, intervalMs }) as grpc.ClientReadableStream<unknown>;
+        const call = stub.greetStream?.({
+          name: label,
+          count,
+          interval_ms: intervalMs,
+        }) as grpc.ClientReadableStream<unknown>;
         let first = true;
         call.on("data", () => {
           if (first) events.push(`${label} first`);

@@ -87,7 +87,7 @@ describe("request ids and one log line per RPC", () => {
       const line = rpcLine(id);
       assert.equal(line.level, 40);
       assert.equal(line.code, "invalid_argument");
-      assert.equal(line.error, "name must not be empty");
+      assert.equal(line.error, "name: must not be empty [name.not_blank]");
     });
   }
 

@@ -1,10 +1,20 @@
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { GREETER_PROTO, HEALTH_PROTO } from "./proto-paths.js";
+import { GREETER_DESCRIPTOR_SET, HEALTH_PROTO } from "./proto-paths.js";
 
 // grpc-js is an independent gRPC implementation: its stubs come from our
-// .proto files at run time, not from the code the server uses.
+// compiled contract (or a .proto file) at run time, not from the code the
+// server uses.
 const loaderOptions = { keepCase: false, longs: Number, enums: String, defaults: true };
+
+/**
+ * The greeter.v1 package definition, from the descriptor set (proto-loader).
+ * Loaded from descriptors, fields keep their proto names: `interval_ms`.
+ */
+export function loadGreeterDefinition(options: protoLoader.Options = loaderOptions): protoLoader.PackageDefinition {
+  return protoLoader.loadFileDescriptorSetFromBuffer(readFileSync(GREETER_DESCRIPTOR_SET), options);
+}
 export type Stub = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 type StubConstructor = new (
   address: string,
@@ -12,14 +22,19 @@ type StubConstructor = new (
   options?: grpc.ChannelOptions,
 ) => Stub;
 
-export function loadService(protoFile: string, path: string[]): StubConstructor {
-  let node: unknown = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile, loaderOptions));
+function serviceOf(definition: protoLoader.PackageDefinition, path: string[]): StubConstructor {
+  let node: unknown = grpc.loadPackageDefinition(definition);
   for (const part of path) node = (node as Record<string, unknown>)[part];
   return node as StubConstructor;
 }
 
-export const GreeterStub = loadService(GREETER_PROTO, ["greeter", "v1", "Greeter"]);
-export const HealthStub = loadService(HEALTH_PROTO, ["grpc", "health", "v1", "Health"]);
+export const GreeterStub = serviceOf(loadGreeterDefinition(), ["greeter", "v1", "Greeter"]);
+export const HealthStub = serviceOf(protoLoader.loadSync(HEALTH_PROTO, loaderOptions), [
+  "grpc",
+  "health",
+  "v1",
+  "Health",
+]);
 
 export function unary<Res>(
   stub: Stub,

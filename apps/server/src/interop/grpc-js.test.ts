@@ -29,7 +29,7 @@ describe("@grpc/grpc-js client", () => {
   it("gets INVALID_ARGUMENT and the reason for an empty name", async () => {
     await assert.rejects(unary(greeter, "greet", { name: "" }), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
-      assert.equal(err.details, "name must not be empty");
+      assert.equal(err.details, "name: must not be empty [name.not_blank]");
       return true;
     });
   });
@@ -55,7 +55,7 @@ describe("@grpc/grpc-js client", () => {
   });
 
   it("reads a GreetStream", async () => {
-    const call = greeter.greetStream?.({ name: "Grace", count: 3, intervalMs: 10 }) as grpc.ClientReadableStream<{
+    const call = greeter.greetStream?.({ name: "Grace", count: 3, interval_ms: 10 }) as grpc.ClientReadableStream<{
       greeting: string;
     }>;
     const got = await collect(call);
@@ -67,7 +67,7 @@ describe("@grpc/grpc-js client", () => {
 
   it("sees GreetStream end with DEADLINE_EXCEEDED", async () => {
     const call = greeter.greetStream?.(
-      { name: "Grace", count: 50, intervalMs: 100 },
+      { name: "Grace", count: 50, interval_ms: 100 },
       { deadline: Date.now() + 300 },
     ) as grpc.ClientReadableStream<unknown>;
     await assert.rejects(collect(call), (err: grpc.ServiceError) => err.code === grpc.status.DEADLINE_EXCEEDED);

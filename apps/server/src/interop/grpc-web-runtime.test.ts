@@ -71,7 +71,7 @@ for (const format of ["text", "binary"] as const) {
     it("an invalid name brings the status and message to the client", async () => {
       const { error } = await unary(" ");
       assert.equal(error?.code, 3);
-      assert.equal(error?.message, "name must not be empty");
+      assert.equal(error?.message, "name: must not be empty [name.not_blank]");
     });
 
     it("GreetStream delivers 5 greetings", async () => {

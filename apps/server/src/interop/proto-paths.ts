@@ -4,9 +4,15 @@ import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 
-/** The repository's proto/ directory: independent clients build their stubs from it. */
-export const PROTO_ROOT = fileURLToPath(new URL("../../../../proto", import.meta.url));
-export const GREETER_PROTO = join(PROTO_ROOT, "greeter/v1/greeter.proto");
+/**
+ * The API contract compiled, with its imports (protovalidate's
+ * validate.proto among them): independent clients build their stubs from
+ * it, as they would from the .proto files plus their imports. See
+ * packages/proto/scripts/build-image.ts.
+ */
+export const GREETER_DESCRIPTOR_SET = fileURLToPath(
+  new URL("../../../../packages/proto/descriptors/greeter.binpb", import.meta.url),
+);
 
 /** The official health.proto, as the grpc-health-check npm package ships it. */
 export const HEALTH_PROTO = join(

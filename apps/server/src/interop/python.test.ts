@@ -7,8 +7,11 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startTestServer, type TestServer } from "../testing.js";
-import { GREETER_PROTO, PROTO_ROOT } from "./proto-paths.js";
+import { GREETER_DESCRIPTOR_SET } from "./proto-paths.js";
 
+// grpc_tools' protoc, called as a function: `python3 -m grpc_tools.protoc`
+// adds an -I of its own, which protoc refuses next to --descriptor_set_in.
+const PROTOC_MAIN = "import sys; from grpc_tools import protoc; sys.exit(protoc.main(sys.argv))";
 const run = promisify(execFile);
 // Debian's python3-grpcio lives with the system Python, not the one first on PATH.
 const PYTHON = process.env.GRPC_PYTHON ?? "/usr/bin/python3";
@@ -22,14 +25,16 @@ describe("Python grpcio client (the seed talk's stack)", () => {
   before(async () => {
     server = await startTestServer();
     stubs = await mkdtemp(join(tmpdir(), "greeter-py-"));
-    // Stubs generated from our proto by grpc_tools, as a Python user would.
+    // Stubs generated from our contract by grpc_tools, as a Python user
+    // would, with the protovalidate module it imports.
     await run(PYTHON, [
-      "-m",
-      "grpc_tools.protoc",
-      `-I${PROTO_ROOT}`,
+      "-c",
+      PROTOC_MAIN,
+      `--descriptor_set_in=${GREETER_DESCRIPTOR_SET}`,
       `--python_out=${stubs}`,
       `--grpc_python_out=${stubs}`,
-      GREETER_PROTO,
+      "greeter/v1/greeter.proto",
+      "buf/validate/validate.proto",
     ]);
     const { stdout } = await run(PYTHON, [CLIENT, stubs, `127.0.0.1:${server.port}`], { timeout: 30_000 });
     results = new Map(
@@ -53,7 +58,7 @@ describe("Python grpcio client (the seed talk's stack)", () => {
     assert.deepEqual(results.get("greet-empty"), {
       check: "greet-empty",
       code: "INVALID_ARGUMENT",
-      details: "name must not be empty",
+      details: "name: must not be empty [name.not_blank]",
     });
   });
 
