@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http2";
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextValues, createContextValues, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextKey, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import { LeanHeaders } from "./lean-headers.js";
 
 /** Something in flight that can be aborted: a fast-path call. */
@@ -127,7 +127,7 @@ class FastCallContext implements CallContext, Abortable {
   }
 
   get values(): ContextValues {
-    this.contextValues ??= createContextValues();
+    this.contextValues ??= new MapContextValues();
     return this.contextValues;
   }
 
@@ -162,4 +162,27 @@ class FastCallContext implements CallContext, Abortable {
 
 export function createCallContext(init: CallContextInit): CallContext {
   return new FastCallContext(init);
+}
+
+/**
+ * Context values in a Map. connect's createContextValues adds a symbol-keyed
+ * property per value to a fresh object, which turns every call's object
+ * into a slow dictionary; a Map keeps one shape.
+ */
+class MapContextValues implements ContextValues {
+  private readonly map = new Map<symbol, unknown>();
+
+  get<T>(key: ContextKey<T>): T {
+    return this.map.has(key.id) ? (this.map.get(key.id) as T) : key.defaultValue;
+  }
+
+  set<T>(key: ContextKey<T>, value: T): this {
+    this.map.set(key.id, value);
+    return this;
+  }
+
+  delete(key: ContextKey<unknown>): this {
+    this.map.delete(key.id);
+    return this;
+  }
 }

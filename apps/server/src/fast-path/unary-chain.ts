@@ -34,21 +34,68 @@ export interface Invocation {
 /** Runs a call through the interceptors and the implementation; resolves to the encoded response. */
 export type UnaryInvoker = (invocation: Invocation) => Promise<Uint8Array>;
 
-/** What the innermost step leaves for the outermost: the answer, already encoded. */
-interface Encoded {
-  message: Message;
-  body: Uint8Array;
+/**
+ * The request the chain starts with, and what its two ends share: the
+ * invocation, and the answer the innermost step encoded. A class, not an
+ * object literal with getters, so every call's request has one shape.
+ */
+class FastUnaryRequest implements UnaryRequest {
+  readonly stream = false as const;
+  readonly message: Message;
+  readonly method: DescMethodUnary;
+  readonly service: DescMethodUnary["parent"];
+  readonly requestMethod: string;
+  readonly url: string;
+  readonly header: Headers;
+  readonly contextValues: CallContext["values"];
+  /** The response as the innermost step made it: if the chain returns it unchanged, its headers are the context's. */
+  response: FastUnaryResponse | undefined;
+  encodedMessage: Message | undefined;
+  encodedBody: Uint8Array | undefined;
+
+  constructor(
+    readonly invocation: Invocation,
+    method: DescMethodUnary,
+  ) {
+    const { context } = invocation;
+    this.message = invocation.request as Message;
+    this.method = method;
+    this.service = method.parent;
+    this.requestMethod = context.requestMethod;
+    this.url = context.url;
+    this.header = context.requestHeader;
+    this.contextValues = context.values;
+  }
+
+  /** Made only if an interceptor looks at it. */
+  get signal(): AbortSignal {
+    return this.invocation.context.signal;
+  }
 }
-/** What the outermost and innermost steps share; interceptors carry it along in the context values. */
-interface CallState {
-  invocation: Invocation;
-  /** The request as we made it: if the handler gets this very object, the context needs no merging. */
-  request?: UnaryRequest;
-  /** The response as we made it: if the chain returns it unchanged, its headers are already the context's. */
-  response?: UnaryResponse;
-  encoded?: Encoded;
+
+/** The innermost step's response; its Headers are made only if an interceptor touches them. */
+class FastUnaryResponse implements UnaryResponse {
+  readonly stream = false as const;
+  readonly service: DescMethodUnary["parent"];
+
+  constructor(
+    readonly message: Message,
+    readonly method: DescMethodUnary,
+    private readonly context: CallContext,
+  ) {
+    this.service = method.parent;
+  }
+
+  get header(): Headers {
+    return this.context.responseHeader;
+  }
+
+  get trailer(): Headers {
+    return this.context.responseTrailer;
+  }
 }
-const invocationKey = createContextKey<CallState | undefined>(undefined);
+
+const invocationKey = createContextKey<FastUnaryRequest | undefined>(undefined);
 
 /**
  * The same interceptors as the Connect router's, run with connect's own
@@ -72,25 +119,14 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
     if (!state) throw new ConnectError("fast path: call state lost by an interceptor", Code.Internal);
     const { context } = state.invocation;
     const message = normalize(
-      await route.impl(req.message as never, req === state.request ? context : handlerContext(context, req)),
+      await route.impl(req.message as never, req === state ? context : handlerContext(context, req)),
     );
     const body = state.invocation.encode(message);
-    state.encoded = { message, body };
+    state.encodedMessage = message;
+    state.encodedBody = body;
     const info = req.contextValues.get(callInfoKey);
     if (info) info.bytesOut = body.byteLength;
-    state.response = {
-      stream: false,
-      message,
-      method,
-      service: method.parent,
-      // Getters: the Headers are made only if an interceptor touches them.
-      get header() {
-        return context.responseHeader;
-      },
-      get trailer() {
-        return context.responseTrailer;
-      },
-    };
+    state.response = new FastUnaryResponse(message, method, context);
     return state.response;
   };
   // connect's own applyInterceptors is internal; this is the same fold.
@@ -99,32 +135,19 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
 
   return async (invocation) => {
     const { context } = invocation;
-    const state: CallState = { invocation };
-    context.values.set(invocationKey, state);
+    const request = new FastUnaryRequest(invocation, method);
+    context.values.set(invocationKey, request);
     context.values.set(callInfoKey, new FastCallInfo(invocation));
-    state.request = {
-      stream: false,
-      message: invocation.request as Message,
-      method,
-      service: method.parent,
-      requestMethod: context.requestMethod,
-      url: context.url,
-      // A getter: the signal is made only if an interceptor looks at it.
-      get signal() {
-        return context.signal;
-      },
-      header: context.requestHeader,
-      contextValues: context.values,
-    };
-    const res = await chain(state.request);
+    const res = await chain(request);
     if (res.stream) throw new ConnectError("an interceptor answered a unary call with a stream", Code.Internal);
     // Only a response an interceptor rebuilt needs its headers copied (reading ours would make them).
-    if (res !== state.response) {
+    if (res !== request.response) {
       copyHeaders(res.header, context.responseHeader);
       copyHeaders(res.trailer, context.responseTrailer);
     }
-    const { encoded } = state;
-    return encoded && encoded.message === res.message ? encoded.body : invocation.encode(res.message);
+    return request.encodedBody !== undefined && request.encodedMessage === res.message
+      ? request.encodedBody
+      : invocation.encode(res.message);
   };
 }
 
