@@ -16,7 +16,10 @@ export function describe(desc: Exclude<AnyDesc, DescFile>): string | undefined {
 }
 
 /** `{ description }` when there is one, so documents carry no empty descriptions. */
-export function descriptionOf(desc: Exclude<AnyDesc, DescFile>, extra?: string): { description?: string } {
-  const parts = [describe(desc), extra].filter((p): p is string => p !== undefined);
+export function descriptionOf(
+  desc: Exclude<AnyDesc, DescFile>,
+  extra: readonly (string | undefined)[] = [],
+): { description?: string } {
+  const parts = [describe(desc), ...extra].filter((p): p is string => p !== undefined);
   return parts.length === 0 ? {} : { description: parts.join("\n\n") };
 }

@@ -1,6 +1,7 @@
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { descriptionOf } from "./comments.js";
 import type { JsonSchema } from "./json.js";
+import { isRequired, validationSchema } from "./validation-rules.js";
 
 /**
  * JSON Schemas for Protobuf messages and enums as the proto3 JSON mapping
@@ -32,19 +33,25 @@ export class SchemaRegistry {
     const wellKnown = wellKnownSchema(message);
     if (wellKnown !== undefined) return { ...wellKnown, ...descriptionOf(message) };
     const properties: Record<string, JsonSchema> = {};
+    const required: string[] = [];
     for (const field of message.fields) {
+      const validation = validationSchema(field);
       properties[field.jsonName] = {
         ...this.fieldSchema(field),
-        ...descriptionOf(field, oneofNote(field)),
+        ...validation.schema,
+        ...descriptionOf(field, [oneofNote(field), ...validation.notes]),
         ...(field.deprecated ? { deprecated: true } : {}),
       };
+      if (isRequired(field)) required.push(field.jsonName);
     }
     return {
       type: "object",
       title: message.name,
       ...descriptionOf(message),
       properties,
-      // Proto3 JSON leaves fields at their default out, so none is required.
+      // Proto3 JSON leaves fields at their default out, so only what
+      // protovalidate requires is required.
+      ...(required.length > 0 ? { required } : {}),
       additionalProperties: false,
     };
   }

@@ -77,6 +77,26 @@ message Dish {
 }
 `;
 
+// Protovalidate rules of each kind the plugin maps.
+const RULES_PROTO = `syntax = "proto3";
+package shop.v1;
+import "buf/validate/validate.proto";
+
+service Shop {
+  rpc Buy(Order) returns (Order);
+}
+
+message Order {
+  string sku = 1 [
+    (buf.validate.field).required = true,
+    (buf.validate.field).cel = { id: "sku.upper", message: "must be upper case", expression: "this.upperAscii() == this" }
+  ];
+  uint32 quantity = 2 [(buf.validate.field).uint32 = { gte: 1, lte: 100 }];
+  double discount = 3 [(buf.validate.field).double.lt = 1];
+  string note = 4 [(buf.validate.field).string = { min_len: 2, max_len: 50 }];
+}
+`;
+
 type Doc = {
   info: { title: string; version: string };
   tags: { name: string; description?: string }[];
@@ -189,6 +209,38 @@ describe("protoc-gen-connect-openapi", () => {
     // And the schema is not a blank cheque: a number where the mapping writes a string fails.
     assert.equal(check({ big: 5 }), false);
     assert.equal(check({ parts_by_id: {} }), false);
+  });
+
+  test("turns protovalidate rules into JSON Schema bounds, and CEL rules into descriptions", async () => {
+    await mkdir(join(dir, "rules/shop/v1"), { recursive: true });
+    await writeFile(join(dir, "rules/shop/v1/shop.proto"), RULES_PROTO);
+    // protoc takes buf/validate/validate.proto from the Greeter image, which carries it (see build-image.ts).
+    const image = join(dir, "rules.binpb");
+    await run("protoc", [
+      `--descriptor_set_in=${join(ROOT, "packages/proto/descriptors/greeter.binpb")}`,
+      `--proto_path=${join(dir, "rules")}`,
+      "--include_imports",
+      "--include_source_info",
+      `--descriptor_set_out=${image}`,
+      "shop/v1/shop.proto",
+    ]);
+    const template = {
+      version: "v2",
+      plugins: [
+        { local: [join(ROOT, "node_modules/.bin/tsx"), join(import.meta.dirname, "main.ts")], out: join(dir, "shop") },
+      ],
+    };
+    await run(BUF, ["generate", image, "--path", "shop/v1/shop.proto", "--template", JSON.stringify(template)], {
+      cwd: dir,
+    });
+    const shop = JSON.parse(await readFile(join(dir, "shop/shop/v1/shop.openapi.json"), "utf8")) as Doc;
+    const order = shop.components.schemas["shop.v1.Order"];
+    const props = order?.properties ?? {};
+    assert.deepEqual([props.quantity?.minimum, props.quantity?.maximum], [1, 100]);
+    assert.equal(props.discount?.exclusiveMaximum, 1);
+    assert.deepEqual([props.note?.minLength, props.note?.maxLength], [2, 50]);
+    assert.deepEqual(order?.required, ["sku"]);
+    assert.match(String(props.sku?.description), /`sku.upper`: must be upper case/);
   });
 
   test("rejects an unknown option with a message naming it", async () => {
