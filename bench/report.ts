@@ -88,7 +88,7 @@ export function renderReport(rows: Row[], s: Settings): string {
     const cost = 1 - median(greeter.reqPerSec) / median(bare.reqPerSec);
     lines.push(
       target(
-        "interceptor chain (request id, metrics, logging, auth) costs ≤ 15% of unary gRPC",
+        "interceptor chain (request id, metrics, logging, auth, validation) costs ≤ 15% of unary gRPC",
         `${fixed(cost * 100, 1)}%`,
         cost <= 0.15,
       ),
