@@ -17,6 +17,15 @@ export async function startServerProcess(env: Record<string, string>, args: stri
   });
   children.add(child);
   child.once("exit", () => children.delete(child));
+  const { url, output } = await listeningUrl(child);
+  return { child, url, output };
+}
+
+/**
+ * Waits for a server process (piped stdout and stderr) to log the URL it
+ * listens on; rejects with everything it said if it exits or is silent 20 s.
+ */
+export async function listeningUrl(child: ChildProcess): Promise<{ url: string; output: () => string }> {
   let output = "";
   child.stdout?.setEncoding("utf8");
   child.stderr?.setEncoding("utf8");
@@ -38,5 +47,5 @@ export async function startServerProcess(env: Record<string, string>, args: stri
       reject(new Error(`exited with ${code}:\n${output}`));
     });
   });
-  return { child, url, output: () => output };
+  return { url, output: () => output };
 }

@@ -9,6 +9,7 @@ import { startHaproxy } from "@greeter/server/balancer";
 import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
+import { fiveGreetings, startStream } from "./stream-panel.js";
 
 const webRoot = fileURLToPath(new URL("..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -85,17 +86,9 @@ describe("the web page through HAProxy over 3 replicas (Chromium, gRPC-Web)", ()
   });
 
   it("streams greetings live through the balancer", async () => {
-    await page.getByLabel("Name", { exact: true }).fill("Grace");
-    await page.getByRole("button", { name: "Stream greetings" }).click();
-    const items = page.getByRole("list", { name: "Streamed greetings" }).getByRole("listitem");
+    const items = await startStream(page, "Grace");
     await items.nth(4).waitFor({ timeout: 15_000 });
-    assert.deepEqual(await items.allTextContents(), [
-      "Hello, Grace!",
-      "Hola, Grace!",
-      "Bonjour, Grace!",
-      "Hallo, Grace!",
-      "Ciao, Grace!",
-    ]);
+    assert.deepEqual(await items.allTextContents(), fiveGreetings("Grace"));
   });
 
   it("keeps greeting when a replica leaves", async () => {

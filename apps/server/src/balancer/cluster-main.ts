@@ -1,12 +1,10 @@
 // `pnpm cluster`: 3 Greeter replicas behind HAProxy on one front port
 // (CLUSTER_PORT, default 8080), for gRPC, gRPC-Web and Connect alike.
 // Ctrl-C stops them all.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../testing.js";
 import { startHaproxy } from "./haproxy.js";
+import { startReplicas } from "./replicas.js";
 
 const REPLICAS = 3;
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -14,34 +12,12 @@ const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const WEB_DIST = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 const webRoot = process.env.WEB_ROOT ?? (existsSync(`${WEB_DIST}/index.html`) ? WEB_DIST : undefined);
 const frontPort = Number(process.env.CLUSTER_PORT ?? 8080);
-const children: ChildProcess[] = [];
 
-async function healthy(url: string): Promise<boolean> {
-  return fetch(`${url}/healthz`).then(
-    (r) => r.ok,
-    () => false,
-  );
-}
-
-const addresses: string[] = [];
-for (let i = 0; i < REPLICAS; i++) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN], {
-    env: {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      WORKERS: "1",
-      ...(webRoot ? { WEB_ROOT: webRoot } : {}),
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(child);
-  addresses.push(`127.0.0.1:${port}`);
-}
-for (const address of addresses) {
-  for (let i = 0; i < 100 && !(await healthy(`http://${address}`)); i++) await sleep(100);
-}
+const { children, addresses } = await startReplicas({
+  count: REPLICAS,
+  command: [process.execPath, "--conditions=source", "--import", "tsx", MAIN],
+  env: webRoot ? { WEB_ROOT: webRoot } : {},
+});
 children.push(await startHaproxy({ frontAddress: "0.0.0.0", frontPort, replicas: addresses }));
 console.log(
   `Greeter cluster: ${REPLICAS} replicas (${addresses.join(", ")}) behind HAProxy on http://localhost:${frontPort}`,

@@ -11,6 +11,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { listeningUrl } from "../testing-process.js";
 import { DEPLOY_DIR, loadManifests } from "./manifests.js";
 
 const run = promisify(execFile);
@@ -53,22 +54,10 @@ describe("the container image's contents (deploy/build-bundle.sh)", () => {
         PORT: "0",
         WEB_ROOT: join(out, "web"),
       },
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
     try {
-      let output = "";
-      child.stdout?.setEncoding("utf8");
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL within 20 s:\n${output}`)), 20_000);
-        child.stdout?.on("data", (d: string) => {
-          output += d;
-          const match = /Greeter listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-          if (match?.[1]) {
-            clearTimeout(timer);
-            resolve(match[1]);
-          }
-        });
-      });
+      const { url } = await listeningUrl(child);
       const client = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
       assert.equal((await client.greet({ name: "Ada" })).greeting, "Hello, Ada!");
       const page = await fetch(`${url}/`);
