@@ -24,6 +24,7 @@ import { createLogger } from "./logger.js";
 import { createMetricsRegistry } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
+import { useFastUtf8Encoding } from "./protobuf-utf8.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
@@ -62,6 +63,7 @@ export interface BuildOptions {
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
+  useFastUtf8Encoding();
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
   const routes = createRoutes({ health });
   // Aborting it ends every running handler (see close()). Every call in
