@@ -7,13 +7,12 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startHaproxy } from "@greeter/server/balancer";
 import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
+import { launchChromium } from "./chromium.js";
 import { fiveGreetings, startStream } from "./stream-panel.js";
 
 const webRoot = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
 
 /** Greet calls a replica answered OK, from its /metrics. */
 async function greetsServed(server: TestServer): Promise<number> {
@@ -61,7 +60,7 @@ describe("the web page through HAProxy over 3 replicas (Chromium, gRPC-Web)", ()
     ) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
   after(async () => {

@@ -7,30 +7,18 @@ import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
 import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
-import { type Browser, chromium, type Page, type Request } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { build, createServer as createViteServer, type ViteDevServer } from "vite";
+import { launchChromium } from "./chromium.js";
 import { fiveGreetings, startStream } from "./stream-panel.js";
 
 // The production-build server requires tokens, signed with this.
 const SECRET = "browser-test-secret-0123456789abcdef";
 const webRoot = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-// Flags for a headless Chromium on a machine without a network: without the
-// background-networking ones it keeps trying to reach Google's hosts.
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let browser: Browser;
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

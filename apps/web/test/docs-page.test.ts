@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestServer, type TestServer } from "@greeter/server/testing";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
+import type { Browser, Locator, Page } from "playwright-core";
+import { launchChromium } from "./chromium.js";
 
 /** Opens an operation of the Swagger UI page, "Try it out" already on (see docs-page.ts). */
 async function openOperation(page: Page, verb: "get" | "post", path: string): Promise<Locator> {
@@ -34,7 +32,7 @@ describe("the /docs page in Chromium", () => {
 
   before(async () => {
     server = await startTestServer({ corsOrigins: [] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on("requestfailed", (r) => failed.push(r.url()));
     page.on("response", (r) => {

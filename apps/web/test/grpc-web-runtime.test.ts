@@ -5,14 +5,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer } from "@greeter/server/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
+import { launchChromium } from "./chromium.js";
 import type { StreamResult } from "./grpc-web-page/main.js";
 import { fiveGreetings } from "./stream-panel.js";
 
 const pageRoot = fileURLToPath(new URL("./grpc-web-page/", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
 
 // The page (grpc-web-page/) bundles Google's grpc-web runtime; the server
 // serves it, so the calls are same-origin, as behind one domain.
@@ -32,7 +31,7 @@ describe("Google's grpc-web runtime in Chromium", () => {
       build: { outDir, emptyOutDir: true },
     });
     server = await startTestServer({ webRoot: outDir, corsOrigins: [] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => "grpcWeb" in window, undefined, { timeout: 10_000 });
