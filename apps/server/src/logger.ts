@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { ServerConfig } from "./config.js";
+import { createStdoutDestination } from "./log-destination.js";
 
 /**
  * The server's one pino logger: Fastify logs through it and so does the RPC
@@ -21,9 +22,5 @@ export function createLogger(
       transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss", ignore: "pid,hostname" } },
     });
   }
-  // Asynchronous stdout: lines written while a write is in flight go out
-  // together in the next one, instead of one system call per RPC. pino
-  // flushes what is left when the process exits; only a SIGKILL can lose
-  // the last few lines.
-  return pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+  return pino({ level: config.logLevel }, createStdoutDestination());
 }
