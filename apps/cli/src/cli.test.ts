@@ -185,10 +185,10 @@ describe("greeter CLI against a server that requires a token", () => {
 
     const calls = logs.lines.filter((l) => l.subject === "cli-user");
     assert.equal(calls.length, 4);
-    const client = calls[0]?.client as Record<string, string>;
-    assert.equal(client.name, "greeter-cli");
-    assert.equal(client.device, "terminal");
-    assert.match(client.userAgent ?? "", /^greeter-cli\/\d+\.\d+\.\d+ node\//);
+    const line = calls[0] as Record<string, string>;
+    assert.equal(line.clientName, "greeter-cli");
+    assert.equal(line.clientDevice, "terminal");
+    assert.match(line.userAgent ?? "", /^greeter-cli\/\d+\.\d+\.\d+ node\//);
   });
 });
 

@@ -9,7 +9,12 @@ import { captureLogs, startTestServer, type TestServer } from "../testing.js";
 // A per-process random prefix and a counter (request-id.ts).
 const GENERATED_ID = /^[0-9a-f]{12}-[0-9a-z]+$/;
 const generatedIds = new Set<string>();
-const clientMetadata = createClientMetadataInterceptor({ name: "log-test", version: "1.2.3", device: "server" });
+const clientMetadata = createClientMetadataInterceptor({
+  name: "log-test",
+  version: "1.2.3",
+  device: "server",
+  os: "test-os",
+});
 
 // The fast path takes the first three, connect-node the GET; each must log the same way.
 const PROTOCOLS: Record<string, { transport: (baseUrl: string) => Transport; protocol: string }> = {
@@ -69,10 +74,10 @@ describe("request ids and one log line per RPC", () => {
       assert.equal(typeof line.durationMs, "number");
       assert.ok((line.bytesIn as number) > 0 && (line.bytesOut as number) > 0, "bytes counted");
       assert.deepEqual(
-        { ...(line.client as Record<string, string>), userAgent: undefined },
-        { name: "log-test", version: "1.2.3", device: "server", userAgent: undefined },
+        [line.clientName, line.clientVersion, line.clientDevice, line.clientOs],
+        ["log-test", "1.2.3", "server", "test-os"],
       );
-      assert.match(String((line.client as Record<string, string>).userAgent), /log-test\/1\.2\.3/);
+      assert.match(String(line.userAgent), /log-test\/1\.2\.3/);
     });
 
     it(`${name}: the caller's id is kept, and errors carry it and log at warn`, async () => {

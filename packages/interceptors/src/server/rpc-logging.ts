@@ -25,6 +25,35 @@ export interface RpcLoggingOptions {
   quietProcedures?: readonly string[];
 }
 
+/**
+ * The fields of an RPC's log line. The client's are those of
+ * createClientMetadataInterceptor's headers, and its user-agent.
+ */
+export interface RpcLogFields {
+  procedure: string;
+  streamType: string;
+  protocol: string;
+  peer: string | undefined;
+  requestId: string | undefined;
+  subject: string | undefined;
+  clientName: string | undefined;
+  clientVersion: string | undefined;
+  clientDevice: string | undefined;
+  clientOs: string | undefined;
+  userAgent: string | undefined;
+  /** The gRPC status in Connect's spelling, e.g. "ok", "invalid_argument". */
+  code: string;
+  durationMs: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** The error message the client got. */
+  error: string | undefined;
+  /** What the handler threw, with its stack: for the log only. */
+  err: Error | undefined;
+}
+
 const QUIET_BY_DEFAULT = ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"];
 
 // Failures the server must look into; the rest are the caller's business.
@@ -55,22 +84,30 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
     let bytesOut = 0;
 
     const done = (error: ConnectError | undefined): void => {
-      const fields = {
+      const { header } = req;
+      const fields: RpcLogFields = {
         procedure,
         streamType: grpcType(req),
         protocol: protocolOf(req),
         peer: info?.peer,
         requestId: req.contextValues.get(requestIdKey) || undefined,
         subject: req.contextValues.get(authSubjectKey),
-        client: clientOf(req.header),
+        // Flat fields, not a nested object: pino writes a nested object
+        // with a general-purpose serializer, which cost more than the whole
+        // rest of the line. pino leaves out the ones that are undefined.
+        clientName: header.get("x-client-name") ?? undefined,
+        clientVersion: header.get("x-client-version") ?? undefined,
+        clientDevice: header.get("x-client-device") ?? undefined,
+        clientOs: header.get("x-client-os") ?? undefined,
+        userAgent: header.get("user-agent") ?? undefined,
         code: error ? codeToString(error.code) : "ok",
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         messagesIn,
         messagesOut,
         bytesIn: info?.bytesIn ?? bytesIn,
         bytesOut: info?.bytesOut ?? bytesOut,
-        ...(error && { error: error.rawMessage }),
-        ...(error?.cause instanceof Error && { err: error.cause }),
+        error: error?.rawMessage,
+        err: error?.cause instanceof Error ? error.cause : undefined,
       };
       if (quiet.has(procedure)) logger.debug(fields, "rpc");
       else if (!error) logger.info(fields, "rpc");
@@ -121,26 +158,4 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
       ),
     };
   };
-}
-
-/** The client metadata headers (createClientMetadataInterceptor) and their names in the log line. */
-const CLIENT_FIELDS = [
-  ["x-client-name", "name"],
-  ["x-client-version", "version"],
-  ["x-client-device", "device"],
-  ["x-client-os", "os"],
-  ["user-agent", "userAgent"],
-] as const;
-
-// Looked up by name rather than by walking every header: this runs on every call.
-function clientOf(header: Headers): Record<string, string> | undefined {
-  let client: Record<string, string> | undefined;
-  for (const [headerName, field] of CLIENT_FIELDS) {
-    const value = header.get(headerName);
-    if (value !== null) {
-      client ??= {};
-      client[field] = value;
-    }
-  }
-  return client;
 }
