@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectError, Interceptor, StreamResponse } from "@connectrpc/connect";
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { type CounterSeries, type HistogramSeries, PlainCounter, PlainHistogram } from "./prometheus/plain-metrics.js";
 import { grpcType } from "./server/call-info.js";
 import { observeStream } from "./stream-observer.js";
 
@@ -14,19 +15,20 @@ export interface GrpcMetricsOptions {
   buckets?: number[];
 }
 
-type Labels = [service: string, method: string, type: string];
-
-/** The metrics of one method, bound to its labels once: prom-client's label lookup is the costly part. */
+/** The series of one method: asked for once, then plain numbers to add to (see plain-metrics.ts). */
 interface MethodMetrics {
-  started: { inc(): void };
+  started: CounterSeries;
   /** Messages of the request stream: received on a server, sent by a client. */
-  requests: { inc(): void };
+  requests: CounterSeries;
   /** Messages of the response stream: sent by a server, received by a client. */
-  responses: { inc(): void };
-  seconds: { observe(value: number): void };
-  handled: Map<number, { inc(): void }>;
-  labels: Labels;
+  responses: CounterSeries;
+  seconds: HistogramSeries;
+  /** By status code number. */
+  handled: Map<number, CounterSeries>;
+  labels: Record<(typeof LABEL_NAMES)[number], string>;
 }
+
+const LABEL_NAMES = ["grpc_service", "grpc_method", "grpc_type"] as const;
 
 interface Side {
   name: "server" | "client";
@@ -42,34 +44,34 @@ interface Side {
  */
 export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOptions): Interceptor {
   const registers = [options.registry];
-  const labelNames = ["grpc_service", "grpc_method", "grpc_type"] as const;
+  const labelNames = LABEL_NAMES;
   const prefix = `grpc_${side.name}`;
   const on = `on the ${side.name}`;
-  const started = new Counter({
+  const started = new PlainCounter({
     name: `${prefix}_started_total`,
     help: `Total number of RPCs started ${on}.`,
     labelNames,
     registers,
   });
-  const handled = new Counter({
+  const handled = new PlainCounter({
     name: `${prefix}_handled_total`,
     help: `Total number of RPCs completed ${on}, regardless of success or failure.`,
     labelNames: [...labelNames, "grpc_code"],
     registers,
   });
-  const received = new Counter({
+  const received = new PlainCounter({
     name: `${prefix}_msg_received_total`,
     help: `Total number of RPC stream messages received ${on}.`,
     labelNames,
     registers,
   });
-  const sent = new Counter({
+  const sent = new PlainCounter({
     name: `${prefix}_msg_sent_total`,
     help: `Total number of gRPC stream messages sent ${on}.`,
     labelNames,
     registers,
   });
-  const seconds = new Histogram({
+  const seconds = new PlainHistogram({
     name: side.name === "server" ? "grpc_server_handling_seconds" : "grpc_client_handling_seconds",
     help:
       side.name === "server"
@@ -85,12 +87,12 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
   const metricsOf = (method: DescMethod, type: string): MethodMetrics => {
     let m = byMethod.get(method);
     if (!m) {
-      const labels: Labels = [method.parent.typeName, method.name, type];
+      const labels = { grpc_service: method.parent.typeName, grpc_method: method.name, grpc_type: type };
       m = {
-        started: started.labels(...labels),
-        requests: requestMessages.labels(...labels),
-        responses: responseMessages.labels(...labels),
-        seconds: seconds.labels(...labels),
+        started: started.seriesFor(labels),
+        requests: requestMessages.seriesFor(labels),
+        responses: responseMessages.seriesFor(labels),
+        seconds: seconds.seriesFor(labels),
         handled: new Map(),
         labels,
       };
@@ -102,22 +104,22 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
     const code = error ? error.code : 0;
     let counter = m.handled.get(code);
     if (!counter) {
-      counter = handled.labels(...m.labels, GRPC_CODE_NAMES[code] ?? String(code));
+      counter = handled.seriesFor({ ...m.labels, grpc_code: GRPC_CODE_NAMES[code] ?? String(code) });
       m.handled.set(code, counter);
     }
-    counter.inc();
+    counter.value++;
     m.seconds.observe((performance.now() - begun) / 1000);
   };
 
   return (next) => async (req) => {
     const m = metricsOf(req.method, grpcType(req));
     const begun = performance.now();
-    m.started.inc();
+    m.started.value++;
     if (!req.stream) {
-      m.requests.inc();
+      m.requests.value++;
       try {
         const res = await next(req);
-        m.responses.inc();
+        m.responses.value++;
         finish(m, begun, undefined);
         return res;
       } catch (e) {
@@ -130,7 +132,7 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
     try {
       res = (await next({
         ...req,
-        message: observeStream(req.message, side.toError, () => m.requests.inc()),
+        message: observeStream(req.message, side.toError, () => m.requests.value++),
       })) as StreamResponse;
     } catch (e) {
       const error = side.toError(e);
@@ -142,7 +144,7 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
       message: observeStream(
         res.message,
         side.toError,
-        () => m.responses.inc(),
+        () => m.responses.value++,
         (error) => finish(m, begun, error),
       ),
     };
