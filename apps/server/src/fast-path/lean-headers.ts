@@ -20,7 +20,7 @@ export class LeanHeaders implements Headers {
 
   private own(): Map<string, string> {
     if (!this.map) {
-      this.map = new Map(this.baseEntries());
+      this.map = this.base ? new Map(this.baseEntries()) : new Map();
       this.base = undefined;
     }
     return this.map;
