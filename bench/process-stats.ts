@@ -22,12 +22,13 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let onData: (d: Buffer) => void = () => {};
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no port within 30 s from ${spec.command.join(" ")}:\n${output}`)),
       30_000,
     );
-    const onData = (d: Buffer): void => {
+    onData = (d: Buffer): void => {
       output += d.toString();
       const m = /PORT (\d+)|listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (m) {
@@ -42,7 +43,13 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       reject(new Error(`${spec.command.join(" ")} exited with ${code}:\n${output}`));
     });
   });
-  // Keep reading so a chatty server never blocks on a full pipe.
+  // From here on the output is only drained, so a chatty server never
+  // blocks on a full pipe. Still collecting it (and searching all of it
+  // again for the port on every chunk) cost the bench process CPU that grew
+  // with every log line, taken from h2load's core or the server's: it made
+  // a server that logs each call look slower than it is.
+  child.stdout?.off("data", onData);
+  child.stderr?.off("data", onData);
   child.stdout?.resume();
   child.stderr?.resume();
   const pid = child.pid ?? 0;
