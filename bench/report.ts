@@ -86,10 +86,16 @@ export function renderReport(rows: Row[], s: Settings): string {
   const bare = byId.get("greeter-grpc-bare");
   if (greeter && bare) {
     const cost = 1 - median(greeter.reqPerSec) / median(bare.reqPerSec);
+    // Each round measures the two servers minutes apart at most: on a noisy
+    // host its pair says more than the medians do, so both are shown. The
+    // target is judged on the medians.
+    const perRound = greeter.reqPerSec.map((r, i) => 1 - r / (bare.reqPerSec[i] ?? Number.NaN));
+    const rounds =
+      perRound.length > 1 ? ` (round by round: ${perRound.map((c) => `${fixed(c * 100, 0)}%`).join(", ")})` : "";
     lines.push(
       target(
         "interceptor chain (request id, metrics, logging, auth, validation) costs ≤ 15% of unary gRPC",
-        `${fixed(cost * 100, 1)}%`,
+        `${fixed(cost * 100, 1)}%${rounds}`,
         cost <= 0.15,
       ),
     );
