@@ -59,8 +59,8 @@ describe("BatchedDestination", () => {
   it("loses no line when the process exits in the turn that logged it", async () => {
     // The server's own stdout logger, in a process that exits right after logging.
     const script = `
-      import { createLogger } from ${JSON.stringify(new URL("./logger.ts", import.meta.url).href)};
-      const logger = createLogger({ logLevel: "info", logFormat: "json" });
+      import { createLoggers } from ${JSON.stringify(new URL("./logger.ts", import.meta.url).href)};
+      const { logger } = createLoggers({ logLevel: "info", logFormat: "json" });
       for (let i = 0; i < 3; i++) logger.info({ i }, "before exit");
       process.exit(0);
     `;

@@ -20,7 +20,7 @@ import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
 import { createGrpcWebTextHandler } from "./grpc-web-text/grpc-web-text-handler.js";
 import { createServerInterceptors } from "./interceptors.js";
-import { createLogger } from "./logger.js";
+import { createLoggers } from "./logger.js";
 import { createMetricsRegistry } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
@@ -72,10 +72,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
   let onePort: OnePortServer | undefined;
-  const logger = createLogger(config, options.logDestination);
+  const { logger, rpc: rpcLogger } = createLoggers(config, options.logDestination);
   const metrics = createMetricsRegistry();
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
-  const interceptors = createServerInterceptors(config, { logger, registry: metrics, tracer: tracing?.tracer });
+  const interceptors = createServerInterceptors(config, {
+    logger: rpcLogger,
+    registry: metrics,
+    tracer: tracing?.tracer,
+  });
 
   const routerOptions = {
     acceptCompression: [compressionGzip, compressionBrotli],
