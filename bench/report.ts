@@ -85,17 +85,22 @@ export function renderReport(rows: Row[], s: Settings): string {
   }
   const bare = byId.get("greeter-grpc-bare");
   if (greeter && bare) {
-    const cost = 1 - median(greeter.reqPerSec) / median(bare.reqPerSec);
-    // Each round measures the two servers minutes apart at most: on a noisy
-    // host its pair says more than the medians do, so both are shown. The
-    // target is judged on the medians.
+    // Each round measures the two servers within minutes of each other; on a
+    // host whose speed drifts by 2× between rounds, that pair says more
+    // than two medians taken from different rounds (one bad round of one
+    // server can even make the chain look free). So the target is judged
+    // on the median of the per-round costs, and the ratio of medians shown.
+    const ofMedians = 1 - median(greeter.reqPerSec) / median(bare.reqPerSec);
     const perRound = greeter.reqPerSec.map((r, i) => 1 - r / (bare.reqPerSec[i] ?? Number.NaN));
-    const rounds =
-      perRound.length > 1 ? ` (round by round: ${perRound.map((c) => `${fixed(c * 100, 0)}%`).join(", ")})` : "";
+    const cost = perRound.length > 1 ? median(perRound) : ofMedians;
+    const detail =
+      perRound.length > 1
+        ? ` (median of rounds ${perRound.map((c) => `${fixed(c * 100, 0)}%`).join(", ")}; ratio of medians ${fixed(ofMedians * 100, 1)}%)`
+        : "";
     lines.push(
       target(
         "interceptor chain (request id, metrics, logging, auth, validation) costs ≤ 15% of unary gRPC",
-        `${fixed(cost * 100, 1)}%${rounds}`,
+        `${fixed(cost * 100, 1)}%${detail}`,
         cost <= 0.15,
       ),
     );
