@@ -43,6 +43,21 @@ describe("createRpcLogWriter", () => {
     assert.equal(JSON.parse(fromWriter[0] as string).userAgent, fields.userAgent);
   });
 
+  it("writes pino's line also when there are no bindings or no fields", (t) => {
+    t.mock.timers.enable({ apis: ["Date"], now: 7 });
+    const lines: string[] = [];
+    const logger = pino({ base: {} }, { write: (line: string) => lines.push(line) });
+    const writer = createRpcLogWriter(logger, { write: (line: string) => lines.push(line) }, {});
+    for (const f of [{}, { code: "ok" }]) {
+      logger.info(f, "rpc");
+      writer.info(f, "rpc");
+    }
+    assert.equal(lines.length, 4);
+    assert.equal(lines[1], lines[0]);
+    assert.equal(lines[3], lines[2]);
+    assert.deepEqual(JSON.parse(lines[1] as string), { level: 30, time: 7, msg: "rpc" });
+  });
+
   it("writes nothing below the logger's level", () => {
     const { writer, fromWriter } = pair("warn");
     writer.debug(fields, "rpc");

@@ -23,9 +23,11 @@ export function createRpcLogWriter(
   base: Readonly<Record<string, string | number>>,
 ): RpcLogger {
   const bindings = JSON.stringify(base).slice(1, -1);
-  const write =
-    (level: Level) =>
-    (fields: object, message: string): void => {
+  const afterTime = bindings === "" ? "" : `,${bindings}`;
+  const write = (level: Level) => {
+    // What comes before the time is fixed per level.
+    const head = `{"level":${logger.levels.values[level]},"time":`;
+    return (fields: object, message: string): void => {
       if (!logger.isLevelEnabled(level)) return;
       if ((fields as { err?: unknown }).err !== undefined) {
         logger[level](fields, message);
@@ -33,8 +35,9 @@ export function createRpcLogWriter(
       }
       const body = JSON.stringify(fields).slice(1, -1);
       destination.write(
-        `{"level":${logger.levels.values[level]},"time":${Date.now()},${bindings}${body === "" ? "" : ","}${body},"msg":${JSON.stringify(message)}}\n`,
+        `${head}${Date.now()}${afterTime}${body === "" ? "" : `,${body}`},"msg":${JSON.stringify(message)}}\n`,
       );
     };
+  };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }

@@ -153,10 +153,11 @@ const peers = new WeakMap<object, string>();
  * reading through it cost more per call than the whole log line's fields.
  */
 function peerOf(req: FastRequest): string {
-  const connection = ("stream" in req ? req.stream.session : undefined) ?? req.socket;
+  const session = "stream" in req ? req.stream.session : undefined;
+  const connection = session ?? req.socket;
   let peer = peers.get(connection);
   if (peer === undefined) {
-    const socket = "stream" in req && req.stream.session ? req.stream.session.socket : req.socket;
+    const socket = session ? session.socket : req.socket;
     peer = `${socket?.remoteAddress}:${socket?.remotePort}`;
     peers.set(connection, peer);
   }
