@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { describe, it } from "node:test";
+import type { RpcLogFields } from "@greeter/interceptors/server";
 import { pino } from "pino";
 import { createRpcLogWriter } from "./rpc-log-writer.js";
 
@@ -15,47 +16,71 @@ function pair(level = "debug") {
   return { logger, writer, fromPino, fromWriter };
 }
 
-const fields = {
+const odd = 'odd "agent" \\ with\nnewline, tab\t, é, 名前, \u2028 and a lone \ud800';
+
+// Every field, in the order the logging interceptor builds them.
+const fields: RpcLogFields = {
   procedure: "/greeter.v1.Greeter/Greet",
   streamType: "unary",
+  protocol: "grpc",
   peer: "127.0.0.1:53110",
-  requestId: undefined,
-  userAgent: 'odd "agent" \\ with\nnewline, tab\t, é, 名前 and \u2028',
-  code: "ok",
+  requestId: "3f9a0c41d2e7-1a",
+  subject: "ada",
+  clientName: odd,
+  clientVersion: "1.2.3",
+  clientDevice: undefined,
+  clientOs: "linux",
+  userAgent: odd,
+  code: "invalid_argument",
   durationMs: 0.123,
+  messagesIn: 1,
+  messagesOut: 0,
   bytesIn: 12,
-  notANumber: Number.NaN,
-  error: undefined,
+  bytesOut: 0,
+  error: `name: ${odd}`,
+  err: undefined,
 };
 
 describe("createRpcLogWriter", () => {
   it("writes, byte for byte, the line pino writes for the same fields, at every level", (t) => {
     t.mock.timers.enable({ apis: ["Date"], now: 1_795_000_000_123 });
     const { logger, writer, fromPino, fromWriter } = pair();
+    const sparse = { ...fields, requestId: undefined, clientName: undefined, error: undefined };
     for (const level of ["debug", "info", "warn", "error"] as const) {
       logger[level](fields, "rpc");
       writer[level](fields, "rpc");
-      logger[level]({}, "empty");
-      writer[level]({}, "empty");
+      logger[level](sparse, "rpc");
+      writer[level](sparse, "rpc");
     }
     assert.equal(fromWriter.length, 8);
     assert.deepEqual(fromWriter, fromPino);
     assert.equal(JSON.parse(fromWriter[0] as string).userAgent, fields.userAgent);
   });
 
-  it("writes pino's line also when there are no bindings or no fields", (t) => {
+  it("writes numbers JSON cannot hold as pino does (null)", (t) => {
+    t.mock.timers.enable({ apis: ["Date"], now: 1_795_000_000_123 });
+    const { logger, writer, fromPino, fromWriter } = pair();
+    for (const durationMs of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      logger.info({ ...fields, durationMs }, "rpc");
+      writer.info({ ...fields, durationMs }, "rpc");
+    }
+    assert.deepEqual(fromWriter, fromPino);
+    assert.equal(JSON.parse(fromWriter[0] as string).durationMs, null);
+  });
+
+  it("writes pino's line also when the logger has no bindings", (t) => {
     t.mock.timers.enable({ apis: ["Date"], now: 7 });
     const lines: string[] = [];
     const logger = pino({ base: {} }, { write: (line: string) => lines.push(line) });
     const writer = createRpcLogWriter(logger, { write: (line: string) => lines.push(line) }, {});
-    for (const f of [{}, { code: "ok" }]) {
+    for (const f of [fields, { ...fields, code: "ok" }]) {
       logger.info(f, "rpc");
       writer.info(f, "rpc");
     }
     assert.equal(lines.length, 4);
     assert.equal(lines[1], lines[0]);
     assert.equal(lines[3], lines[2]);
-    assert.deepEqual(JSON.parse(lines[1] as string), { level: 30, time: 7, msg: "rpc" });
+    assert.deepEqual(Object.keys(JSON.parse(lines[1] as string)).slice(0, 3), ["level", "time", "procedure"]);
   });
 
   it("writes nothing below the logger's level", () => {

@@ -1,5 +1,5 @@
 // Server interceptors, in the order the Greeter server chains them:
-// request id -> tracing -> metrics -> logging -> rate limit -> auth -> chunk checksums -> handler.
+// request id -> tracing -> metrics -> logging -> rate limit -> auth -> validation -> chunk checksums -> handler.
 export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, type Principal } from "./auth.js";
 export { type CallInfo, callInfoKey } from "./call-info.js";
 export { createChunkChecksumCheckInterceptor } from "./chunk-checksum-check.js";
@@ -8,6 +8,11 @@ export { type MintTokenOptions, mintToken } from "./mint-token.js";
 export { publicError } from "./public-error.js";
 export { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
 export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey, sequentialIds } from "./request-id.js";
-export { createRpcLoggingInterceptor, type RpcLogger, type RpcLoggingOptions } from "./rpc-logging.js";
+export {
+  createRpcLoggingInterceptor,
+  type RpcLogFields,
+  type RpcLogger,
+  type RpcLoggingOptions,
+} from "./rpc-logging.js";
 export { createRpcMetricsInterceptor, type RpcMetricsOptions } from "./rpc-metrics.js";
 export { createRpcTracingInterceptor, type RpcTracingOptions } from "./rpc-tracing.js";

@@ -9,10 +9,10 @@ import { requestIdKey } from "./request-id.js";
 
 /** The slice of a pino logger (Fastify's `app.log`) this interceptor writes to. */
 export interface RpcLogger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
+  debug(fields: RpcLogFields, message: string): void;
+  info(fields: RpcLogFields, message: string): void;
+  warn(fields: RpcLogFields, message: string): void;
+  error(fields: RpcLogFields, message: string): void;
 }
 
 export interface RpcLoggingOptions {
