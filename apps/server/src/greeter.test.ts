@@ -45,6 +45,7 @@ for (const [protocol, transportFor] of Object.entries(PROTOCOLS)) {
 
     it("Greet trims the name and counts characters, not bytes", async () => {
       assert.equal((await client().greet({ name: "  Grace  " })).greeting, "Hello, Grace!");
+      assert.equal((await client().greet({ name: "x".repeat(100) })).greeting, `Hello, ${"x".repeat(100)}!`);
       const hundredEmoji = "🙂".repeat(100);
       assert.equal((await client().greet({ name: hundredEmoji })).greeting, `Hello, ${hundredEmoji}!`);
     });
@@ -52,7 +53,9 @@ for (const [protocol, transportFor] of Object.entries(PROTOCOLS)) {
     for (const [name, message] of [
       ["", "name: must not be empty [name.not_blank]"],
       [" \t ", "name: must not be empty [name.not_blank]"],
-      ["x".repeat(101), "name: must be at most 100 characters, got 101 [name.max_len]"],
+      ["x".repeat(101), "name: must be at most 100 characters [string.max_len]"],
+      // The limit is on what was sent, spaces included.
+      [` ${"x".repeat(100)}`, "name: must be at most 100 characters [string.max_len]"],
     ] as const) {
       it(`Greet rejects ${JSON.stringify(name.slice(0, 8))}… with INVALID_ARGUMENT`, async () => {
         await assert.rejects(client().greet({ name }), (e: unknown) => {

@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file greeter/v1/greeter.proto.
  */
 export const file_greeter_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChhncmVldGVyL3YxL2dyZWV0ZXIucHJvdG8SCmdyZWV0ZXIudjEi1AEKD0dyZWV0aW5nUmVxdWVzdBLAAQoEbmFtZRgBIAEoCUKxAbpIrQG6ATYKDm5hbWUubm90X2JsYW5rEhFtdXN0IG5vdCBiZSBlbXB0eRoRdGhpcy50cmltKCkgIT0gJye6AXEKDG5hbWUubWF4X2xlbhphc2l6ZSh0aGlzLnRyaW0oKSkgPiAxMDAgPyAnbXVzdCBiZSBhdCBtb3N0IDEwMCBjaGFyYWN0ZXJzLCBnb3QgJyArIHN0cmluZyhzaXplKHRoaXMudHJpbSgpKSkgOiAnJyI2ChBHcmVldGluZ1Jlc3BvbnNlEhAKCGdyZWV0aW5nGAEgASgJEhAKCGxhbmd1YWdlGAIgASgJIpICChJHcmVldFN0cmVhbVJlcXVlc3QSwAEKBG5hbWUYASABKAlCsQG6SK0BugE2Cg5uYW1lLm5vdF9ibGFuaxIRbXVzdCBub3QgYmUgZW1wdHkaEXRoaXMudHJpbSgpICE9ICcnugFxCgxuYW1lLm1heF9sZW4aYXNpemUodGhpcy50cmltKCkpID4gMTAwID8gJ211c3QgYmUgYXQgbW9zdCAxMDAgY2hhcmFjdGVycywgZ290ICcgKyBzdHJpbmcoc2l6ZSh0aGlzLnRyaW0oKSkpIDogJycSGQoFY291bnQYAiABKA1CCrpIByoFGJBOKAESHgoLaW50ZXJ2YWxfbXMYAyABKA1CCbpIBioEGODUAyI4ChVHcmVldEV2ZXJ5b25lUmVzcG9uc2USEAoIZ3JlZXRpbmcYASABKAkSDQoFY291bnQYAiABKA0i6wEKC0NoYXRSZXF1ZXN0EsABCgRuYW1lGAEgASgJQrEBukitAboBNgoObmFtZS5ub3RfYmxhbmsSEW11c3Qgbm90IGJlIGVtcHR5GhF0aGlzLnRyaW0oKSAhPSAnJ7oBcQoMbmFtZS5tYXhfbGVuGmFzaXplKHRoaXMudHJpbSgpKSA+IDEwMCA/ICdtdXN0IGJlIGF0IG1vc3QgMTAwIGNoYXJhY3RlcnMsIGdvdCAnICsgc3RyaW5nKHNpemUodGhpcy50cmltKCkpKSA6ICcnEhkKB21lc3NhZ2UYAiABKAlCCLpIBXIDGOgHIh0KDENoYXRSZXNwb25zZRINCgVyZXBseRgBIAEoCSIqCgpBdWRpb0NodW5rEgwKBGRhdGEYASABKAwSDgoGY3JjMzJjGAIgASgHIlEKG1VwbG9hZFZvaWNlR3JlZXRpbmdSZXNwb25zZRISCgpzaXplX2J5dGVzGAEgASgEEg4KBnNoYTI1NhgCIAEoCRIOCgZjaHVua3MYAyABKA0yjQMKB0dyZWV0ZXISRwoFR3JlZXQSGy5ncmVldGVyLnYxLkdyZWV0aW5nUmVxdWVzdBocLmdyZWV0ZXIudjEuR3JlZXRpbmdSZXNwb25zZSIDkAIBEk0KC0dyZWV0U3RyZWFtEh4uZ3JlZXRlci52MS5HcmVldFN0cmVhbVJlcXVlc3QaHC5ncmVldGVyLnYxLkdyZWV0aW5nUmVzcG9uc2UwARJRCg1HcmVldEV2ZXJ5b25lEhsuZ3JlZXRlci52MS5HcmVldGluZ1JlcXVlc3QaIS5ncmVldGVyLnYxLkdyZWV0RXZlcnlvbmVSZXNwb25zZSgBEj0KBENoYXQSFy5ncmVldGVyLnYxLkNoYXRSZXF1ZXN0GhguZ3JlZXRlci52MS5DaGF0UmVzcG9uc2UoATABElgKE1VwbG9hZFZvaWNlR3JlZXRpbmcSFi5ncmVldGVyLnYxLkF1ZGlvQ2h1bmsaJy5ncmVldGVyLnYxLlVwbG9hZFZvaWNlR3JlZXRpbmdSZXNwb25zZSgBYgZwcm90bzM", [file_buf_validate_validate]);
+  fileDesc("ChhncmVldGVyL3YxL2dyZWV0ZXIucHJvdG8SCmdyZWV0ZXIudjEiYQoPR3JlZXRpbmdSZXF1ZXN0Ek4KBG5hbWUYASABKAlCQLpIPboBNgoObmFtZS5ub3RfYmxhbmsSEW11c3Qgbm90IGJlIGVtcHR5GhF0aGlzLnRyaW0oKSAhPSAnJ3ICGGQiNgoQR3JlZXRpbmdSZXNwb25zZRIQCghncmVldGluZxgBIAEoCRIQCghsYW5ndWFnZRgCIAEoCSKfAQoSR3JlZXRTdHJlYW1SZXF1ZXN0Ek4KBG5hbWUYASABKAlCQLpIPboBNgoObmFtZS5ub3RfYmxhbmsSEW11c3Qgbm90IGJlIGVtcHR5GhF0aGlzLnRyaW0oKSAhPSAnJ3ICGGQSGQoFY291bnQYAiABKA1CCrpIByoFGJBOKAESHgoLaW50ZXJ2YWxfbXMYAyABKA1CCbpIBioEGODUAyI4ChVHcmVldEV2ZXJ5b25lUmVzcG9uc2USEAoIZ3JlZXRpbmcYASABKAkSDQoFY291bnQYAiABKA0ieAoLQ2hhdFJlcXVlc3QSTgoEbmFtZRgBIAEoCUJAukg9ugE2Cg5uYW1lLm5vdF9ibGFuaxIRbXVzdCBub3QgYmUgZW1wdHkaEXRoaXMudHJpbSgpICE9ICcncgIYZBIZCgdtZXNzYWdlGAIgASgJQgi6SAVyAxjoByIdCgxDaGF0UmVzcG9uc2USDQoFcmVwbHkYASABKAkiKgoKQXVkaW9DaHVuaxIMCgRkYXRhGAEgASgMEg4KBmNyYzMyYxgCIAEoByJRChtVcGxvYWRWb2ljZUdyZWV0aW5nUmVzcG9uc2USEgoKc2l6ZV9ieXRlcxgBIAEoBBIOCgZzaGEyNTYYAiABKAkSDgoGY2h1bmtzGAMgASgNMo0DCgdHcmVldGVyEkcKBUdyZWV0EhsuZ3JlZXRlci52MS5HcmVldGluZ1JlcXVlc3QaHC5ncmVldGVyLnYxLkdyZWV0aW5nUmVzcG9uc2UiA5ACARJNCgtHcmVldFN0cmVhbRIeLmdyZWV0ZXIudjEuR3JlZXRTdHJlYW1SZXF1ZXN0GhwuZ3JlZXRlci52MS5HcmVldGluZ1Jlc3BvbnNlMAESUQoNR3JlZXRFdmVyeW9uZRIbLmdyZWV0ZXIudjEuR3JlZXRpbmdSZXF1ZXN0GiEuZ3JlZXRlci52MS5HcmVldEV2ZXJ5b25lUmVzcG9uc2UoARI9CgRDaGF0EhcuZ3JlZXRlci52MS5DaGF0UmVxdWVzdBoYLmdyZWV0ZXIudjEuQ2hhdFJlc3BvbnNlKAEwARJYChNVcGxvYWRWb2ljZUdyZWV0aW5nEhYuZ3JlZXRlci52MS5BdWRpb0NodW5rGicuZ3JlZXRlci52MS5VcGxvYWRWb2ljZUdyZWV0aW5nUmVzcG9uc2UoAWIGcHJvdG8z", [file_buf_validate_validate]);
 
 /**
  * GreetingRequest names the person to greet.
@@ -20,7 +20,7 @@ export const file_greeter_v1_greeter: GenFile = /*@__PURE__*/
  */
 export type GreetingRequest = Message<"greeter.v1.GreetingRequest"> & {
   /**
-   * The name to greet, 1 to 100 characters once trimmed.
+   * The name to greet: at most 100 characters, not blank.
    *
    * @generated from field: string name = 1;
    */
@@ -69,7 +69,7 @@ export const GreetingResponseSchema: GenMessage<GreetingResponse> = /*@__PURE__*
  */
 export type GreetStreamRequest = Message<"greeter.v1.GreetStreamRequest"> & {
   /**
-   * The name to greet, 1 to 100 characters once trimmed.
+   * The name to greet: at most 100 characters, not blank.
    *
    * @generated from field: string name = 1;
    */
@@ -132,7 +132,7 @@ export const GreetEveryoneResponseSchema: GenMessage<GreetEveryoneResponse> = /*
  */
 export type ChatRequest = Message<"greeter.v1.ChatRequest"> & {
   /**
-   * Who is talking, 1 to 100 characters once trimmed.
+   * Who is talking: at most 100 characters, not blank.
    *
    * @generated from field: string name = 1;
    */
@@ -247,7 +247,7 @@ export const UploadVoiceGreetingResponseSchema: GenMessage<UploadVoiceGreetingRe
 export const Greeter: GenService<{
   /**
    * Greet answers one name with one greeting: "Hello, Ada!".
-   * The name is trimmed; an empty name or one over 100 characters is
+   * The name is trimmed; a blank name or one over 100 characters is
    * rejected with INVALID_ARGUMENT.
    *
    * @generated from rpc greeter.v1.Greeter.Greet
