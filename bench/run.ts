@@ -21,6 +21,11 @@ const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
 const DURATION_SEC = quick ? 3 : 10;
 const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
+// The chain's cost is the gap between two close numbers on a host whose
+// speed drifts by 2x within minutes: after the rounds, the two servers are
+// also run back to back this many times, alternating which goes first.
+const CHAIN_PAIRS = quick ? 0 : 8;
+const CHAIN_PAIR_SEC = 3;
 // HTTP/2: 8 connections × 32 streams, as in the issue's measurements.
 // HTTP/1.1 has no multiplexing and pipelining is not what clients do, so it
 // gets 64 connections with one request each.
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
         process.stderr.write(`${Math.round(load.reqPerSec)} req/s\n`);
       }
     }
+    const chainPairCosts = await measureChainPairs(cases, servers, results);
     const rows: Row[] = [];
     for (const c of cases) {
       const server = servers.get(c);
@@ -117,7 +123,15 @@ async function main(): Promise<void> {
         bytesPerCall: result.runs[0]?.bytesPerCall ?? Number.NaN,
       });
     }
-    const report = renderReport(rows, { quick, rounds: ROUNDS, durationSec: DURATION_SEC, h2: H2_LOAD, h1: H1_LOAD });
+    const report = renderReport(rows, {
+      quick,
+      rounds: ROUNDS,
+      durationSec: DURATION_SEC,
+      h2: H2_LOAD,
+      h1: H1_LOAD,
+      chainPairCosts,
+      chainPairSec: CHAIN_PAIR_SEC,
+    });
     console.log(report);
     const out = new URL(quick ? "results/latest-quick.md" : "results/latest.md", import.meta.url);
     await writeFile(out, report);
@@ -126,6 +140,38 @@ async function main(): Promise<void> {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     if (stubsDir) await rm(stubsDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The interceptor chain's cost, measured CHAIN_PAIRS times on the server
+ * with and without it, run one right after the other (ABBA order), each
+ * for about CHAIN_PAIR_SEC: 1 - (calls/s with) / (calls/s without), per pair.
+ */
+async function measureChainPairs(
+  cases: BenchCase[],
+  servers: Map<BenchCase, RunningServer>,
+  results: Map<BenchCase, { runs: LoadResult[] }>,
+): Promise<number[]> {
+  const withChain = cases.find((c) => c.id === "greeter-grpc");
+  const bare = cases.find((c) => c.id === "greeter-grpc-bare");
+  if (!withChain || !bare) return [];
+  const costs: number[] = [];
+  for (let pair = 1; pair <= CHAIN_PAIRS; pair++) {
+    const rates = new Map<BenchCase, number>();
+    for (const c of pair % 2 === 1 ? [withChain, bare] : [bare, withChain]) {
+      const server = servers.get(c);
+      const rate = median(results.get(c)?.runs.map((r) => r.reqPerSec) ?? []);
+      if (!server || !Number.isFinite(rate)) return costs;
+      const requests = Math.max(500, Math.round(rate * CHAIN_PAIR_SEC));
+      process.stderr.write(`chain pair ${pair}/${CHAIN_PAIRS}: ${c.label} … `);
+      const load = await h2load(c, server.port, { ...H2_LOAD, requests });
+      check(c, load, requests);
+      rates.set(c, load.reqPerSec);
+      process.stderr.write(`${Math.round(load.reqPerSec)} req/s\n`);
+    }
+    costs.push(1 - (rates.get(withChain) ?? Number.NaN) / (rates.get(bare) ?? Number.NaN));
+  }
+  return costs;
 }
 
 /**
