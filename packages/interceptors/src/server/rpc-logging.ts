@@ -1,5 +1,13 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { toBinary } from "@bufbuild/protobuf";
-import { Code, type ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
+import {
+  Code,
+  type ConnectError,
+  type Interceptor,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+} from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { observeStream } from "../stream-observer.js";
 import { authSubjectKey } from "./auth.js";
@@ -54,6 +62,12 @@ export interface RpcLogFields {
   err: Error | undefined;
 }
 
+interface MethodLogInfo {
+  procedure: string;
+  streamType: string;
+  quiet: boolean;
+}
+
 const QUIET_BY_DEFAULT = ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"];
 
 // Failures the server must look into; the rest are the caller's business.
@@ -71,10 +85,22 @@ const SERVER_FAULTS = new Set([Code.Unknown, Code.Internal, Code.Unimplemented, 
 export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interceptor {
   const { logger } = options;
   const quiet = new Set(options.quietProcedures ?? QUIET_BY_DEFAULT);
+  // Worked out once per method: a procedure name built per call is a new
+  // string to hash for the quiet check and to flatten for the line.
+  const byMethod = new Map<DescMethod, MethodLogInfo>();
+  const methodInfo = (req: UnaryRequest | StreamRequest): MethodLogInfo => {
+    let m = byMethod.get(req.method);
+    if (!m) {
+      const procedure = `/${req.service.typeName}/${req.method.name}`;
+      m = { procedure, streamType: grpcType(req), quiet: quiet.has(procedure) };
+      byMethod.set(req.method, m);
+    }
+    return m;
+  };
 
   return (next) => async (req) => {
     const started = performance.now();
-    const procedure = `/${req.service.typeName}/${req.method.name}`;
+    const { procedure, streamType, quiet: isQuiet } = methodInfo(req);
     const info = req.contextValues.get(callInfoKey);
     const input = req.method.input;
     const output = req.method.output;
@@ -87,7 +113,7 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
       const { header } = req;
       const fields: RpcLogFields = {
         procedure,
-        streamType: grpcType(req),
+        streamType,
         protocol: protocolOf(req),
         peer: info?.peer,
         requestId: req.contextValues.get(requestIdKey) || undefined,
@@ -109,7 +135,7 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
         error: error?.rawMessage,
         err: error?.cause instanceof Error ? error.cause : undefined,
       };
-      if (quiet.has(procedure)) logger.debug(fields, "rpc");
+      if (isQuiet) logger.debug(fields, "rpc");
       else if (!error) logger.info(fields, "rpc");
       else if (SERVER_FAULTS.has(error.code)) logger.error(fields, "rpc failed");
       else logger.warn(fields, "rpc failed");
