@@ -105,7 +105,7 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
     },
     {
       // The same server with INTERCEPTORS=none: the difference is what the
-      // interceptor chain (request id, metrics, logging, auth) costs.
+      // interceptor chain (request id, metrics, logging, auth, validation) costs.
       id: "greeter-grpc-bare",
       label: "Greeter: gRPC (h2c), no interceptors",
       server: { ...greeterServer, env: { ...greeterServer.env, INTERCEPTORS: "none" } },
@@ -170,6 +170,20 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
         verify: (baseUrl) => expectGreeting(createConnectTransport({ baseUrl, httpVersion })),
       },
     ]),
+    {
+      // Like for like with the REST route, which has no interceptors and
+      // logs nothing: what the Connect protocol itself costs over HTTP/1.1.
+      id: "greeter-connect-json-h1-bare",
+      label: "Greeter: Connect JSON (HTTP/1.1), no interceptors",
+      server: { ...greeterServer, env: { ...greeterServer.env, INTERCEPTORS: "none" } },
+      request: {
+        path: GREET,
+        headers: { "content-type": "application/json", "connect-protocol-version": "1" },
+        body: greetJson,
+      },
+      http1: true,
+      verify: (baseUrl) => expectGreeting(createConnectTransport({ baseUrl, httpVersion: "1.1" })),
+    },
     {
       id: "greeter-connect-get",
       label: "Greeter: Connect GET (HTTP/1.1)",
