@@ -6,7 +6,7 @@ import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
-import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
+import { createOnePortServer, type DualRequestListener, type OnePortServer, type StreamTaker } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
@@ -18,6 +18,7 @@ import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
 import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
+import { offerRawStream } from "./fast-path/raw-http2-exchange.js";
 import { createGrpcWebTextHandler } from "./grpc-web-text/grpc-web-text-handler.js";
 import { createServerInterceptors } from "./interceptors.js";
 import { createLoggers } from "./logger.js";
@@ -123,6 +124,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         if (grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || grpcWebText.handle(req, res)) return;
         dual(req, res);
       };
+      // HTTP/2 calls the fast paths take are answered on the stream itself,
+      // before Node's compatibility API wraps it (raw-http2-exchange.ts).
+      const takeStream: StreamTaker = (stream, headers) =>
+        offerRawStream(
+          stream,
+          headers,
+          (req, res) => grpcFastPath.handle(req, res) || connectFastPath.handle(req, res),
+        );
       onePort = createOnePortServer(listener, {
         tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
         maxConnectionAgeMs: config.maxConnectionAgeMs,
@@ -131,6 +140,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         keepaliveTimeoutMs: config.keepaliveTimeoutMs,
         idleTimeoutMs: config.idleTimeoutMs,
         http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
+        takeStream,
       });
       return onePort.server as HttpServer;
     },

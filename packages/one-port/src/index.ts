@@ -3,6 +3,7 @@ export {
   type DualRequestListener,
   type OnePortServer,
   type OnePortServerOptions,
+  type StreamTaker,
 } from "./one-port-server.js";
 export { sniffProtocol, type WireProtocol } from "./preface.js";
 export { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";

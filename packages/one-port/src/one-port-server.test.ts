@@ -106,6 +106,32 @@ describe("one cleartext port", () => {
   });
 });
 
+describe("takeStream", () => {
+  it("sees each HTTP/2 stream first; the listener gets the ones it leaves, and every HTTP/1.1 request", async () => {
+    const offered: string[] = [];
+    const op = createOnePortServer(versionEcho, {
+      takeStream(stream, headers) {
+        offered.push(String(headers[":path"]));
+        if (headers[":path"] !== "/taken") return false;
+        stream.respond({ ":status": 200 });
+        stream.end("taken");
+        return true;
+      },
+    });
+    const port = await listen(op);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      assert.equal(await h2Get(session, "/taken"), "taken");
+      assert.equal(await h2Get(session, "/left"), "HTTP/2.0");
+      assert.equal((await h1Get(port, "/taken")).body, "HTTP/1.1");
+      assert.deepEqual(offered, ["/taken", "/left"]);
+    } finally {
+      session.destroy();
+      await op.drain(100);
+    }
+  });
+});
+
 describe("drain", () => {
   it("lets in-flight requests finish, closes idle connections and refuses new ones", async () => {
     const op = createOnePortServer(versionEcho);

@@ -1,5 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
+import http2, {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import net, { type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { sniffProtocol } from "./preface.js";
@@ -11,7 +17,17 @@ export type DualRequestListener = (
   res: ServerResponse | Http2ServerResponse,
 ) => void;
 
+/** Takes an HTTP/2 stream itself (returns true), or leaves it to the request listener (false). */
+export type StreamTaker = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
+
 export interface OnePortServerOptions extends SessionLifecycleOptions {
+  /**
+   * Offered every HTTP/2 stream before Node's compatibility API wraps it in
+   * a request and a response for the listener: a fast path can answer on
+   * the stream itself and spare the wrapping.
+   * @default undefined (every request goes to the listener)
+   */
+  takeStream?: StreamTaker;
   /**
    * Serve TLS on the port, offering `h2` and `http/1.1` by ALPN. Without it
    * the port is cleartext and tells the two apart by the HTTP/2 preface.
@@ -127,6 +143,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       { ...opts.tls, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
       handle,
     );
+    if (opts.takeStream) offerStreamsFirst(secure, opts.takeStream);
     secure.on("secureConnection", (socket: TLSSocket) => trackSocket(socket));
     secure.on("session", trackSession);
     server = secure;
@@ -137,6 +154,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   } else {
     const h1 = http.createServer(handle);
     const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
+    if (opts.takeStream) offerStreamsFirst(h2, opts.takeStream);
     h2.on("session", trackSession);
     // The HTTP/1.1 server never listens itself, but Node starts its
     // idle/headers timeout bookkeeping on 'listening': without it,
@@ -180,4 +198,23 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     },
     drain,
   };
+}
+
+type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => void;
+
+/**
+ * Puts `take` in front of Node's compatibility API on an HTTP/2 server.
+ * Node implements that API as a 'stream' listener of its own, added with
+ * the first 'request' listener; it is moved behind `take`, and gets the
+ * streams `take` leaves. Should a Node version do it differently (not
+ * exactly one 'stream' listener), every stream goes the usual way.
+ */
+function offerStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, take: StreamTaker): void {
+  const listeners = server.listeners("stream") as StreamListener[];
+  const [compatibility] = listeners;
+  if (listeners.length !== 1 || !compatibility) return;
+  server.removeListener("stream", compatibility);
+  server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+    if (!take(stream, headers)) compatibility.call(server, stream, headers, ...rest);
+  });
 }

@@ -8,6 +8,7 @@ import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcUnaryFastPath } from "./grpc-unary.js";
+import { offerRawStream } from "./raw-http2-exchange.js";
 
 // The fast path alone on a bare node:http2 server: whatever it does not take
 // gets a 404, so every passing call here went through it.
@@ -36,7 +37,9 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
   return create(GreetingResponseSchema, { greeting: `Hello, ${req.name}!` });
 }
 
-before(async () => {
+type Api = "compatibility API" | "raw stream";
+
+async function startServer(api: Api): Promise<void> {
   const greetMethod = Greeter.method.greet;
   const fastPath = createGrpcUnaryFastPath(
     [{ method: greetMethod, impl: greet as never }],
@@ -50,20 +53,32 @@ before(async () => {
     },
     new InflightCalls(shutdown.signal),
   );
-  server = http2.createServer((req, res) => {
-    if (fastPath.handle(req, res)) return;
-    fallbacks++;
-    res.writeHead(404).end();
-  });
+  fallbacks = 0;
+  if (api === "compatibility API") {
+    server = http2.createServer((req, res) => {
+      if (fastPath.handle(req, res)) return;
+      fallbacks++;
+      res.writeHead(404).end();
+    });
+  } else {
+    server = http2.createServer();
+    server.on("stream", (stream, headers) => {
+      if (offerRawStream(stream, headers, fastPath.handle)) return;
+      fallbacks++;
+      stream.respond({ ":status": 404 }, { endStream: true });
+    });
+  }
   server.on("session", (session) => sessions.add(session));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
+}
+
+async function stopServer(): Promise<void> {
   // Clients keep their connections open; close() would wait for them.
   for (const session of sessions) session.destroy();
+  sessions.clear();
   await new Promise((resolve) => server.close(resolve));
-});
+}
 
 const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: url }));
 
@@ -97,112 +112,119 @@ function rawGreet(
 const greetFrame = (name: string): Buffer =>
   Buffer.from([0, 0, 0, 0, name.length + 2, 0x0a, name.length, ...Buffer.from(name)]);
 
-describe("the unary gRPC fast path", () => {
-  it("answers with the implementation's message, headers and trailers", async () => {
-    let header: Headers | undefined;
-    let trailer: Headers | undefined;
-    const res = await client().greet(
-      { name: "Ada" },
-      { headers: { "x-custom": "c" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
-    );
-    assert.equal(res.greeting, "Hello, Ada!");
-    assert.equal(header?.get("x-seen-header"), "c");
-    assert.equal(trailer?.get("x-trailer"), "t");
-  });
+// The same tests through Node's compatibility API (as HTTP/1.1 and a
+// fast path that declines serve) and on the raw HTTP/2 stream (as the
+// server takes HTTP/2 calls, see raw-http2-exchange.ts).
+for (const api of ["compatibility API", "raw stream"] as const)
+  describe(`the unary gRPC fast path, ${api}`, () => {
+    before(() => startServer(api));
+    after(stopServer);
 
-  it("passes a ConnectError's code, message and metadata to the client", async () => {
-    await assert.rejects(client().greet({ name: "fail" }), (e: unknown) => {
-      const err = ConnectError.from(e);
-      assert.equal(err.code, Code.FailedPrecondition);
-      assert.equal(err.rawMessage, "nope");
-      assert.equal(err.metadata.get("x-error-meta"), "m");
-      return true;
+    it("answers with the implementation's message, headers and trailers", async () => {
+      let header: Headers | undefined;
+      let trailer: Headers | undefined;
+      const res = await client().greet(
+        { name: "Ada" },
+        { headers: { "x-custom": "c" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+      );
+      assert.equal(res.greeting, "Hello, Ada!");
+      assert.equal(header?.get("x-seen-header"), "c");
+      assert.equal(trailer?.get("x-trailer"), "t");
+    });
+
+    it("passes a ConnectError's code, message and metadata to the client", async () => {
+      await assert.rejects(client().greet({ name: "fail" }), (e: unknown) => {
+        const err = ConnectError.from(e);
+        assert.equal(err.code, Code.FailedPrecondition);
+        assert.equal(err.rawMessage, "nope");
+        assert.equal(err.metadata.get("x-error-meta"), "m");
+        return true;
+      });
+    });
+
+    it("answers INTERNAL without the message for anything but a ConnectError", async () => {
+      await assert.rejects(client().greet({ name: "bug" }), (e: unknown) => {
+        const err = ConnectError.from(e);
+        assert.equal(err.code, Code.Internal);
+        assert.equal(err.rawMessage, "internal error");
+        return true;
+      });
+    });
+
+    it("ends a call at its grpc-timeout with DEADLINE_EXCEEDED and aborts the handler", async () => {
+      // A raw request, so that no client-side deadline races the server's.
+      lastAbortReason = undefined;
+      const started = Date.now();
+      const { trailers } = await rawGreet(
+        { "content-type": "application/grpc", "grpc-timeout": "200m" },
+        greetFrame("slow"),
+      );
+      assert.equal(trailers["grpc-status"], String(Code.DeadlineExceeded));
+      assert.ok(Date.now() - started < 2_000);
+      assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
+    });
+
+    it("aborts the handler when the client cancels", async () => {
+      lastAbortReason = undefined;
+      const abort = new AbortController();
+      const call = client().greet({ name: "slow" }, { signal: abort.signal });
+      setTimeout(() => abort.abort(), 100);
+      await assert.rejects(call);
+      for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(ConnectError.from(lastAbortReason).code, Code.Canceled);
+    });
+
+    it("enforces the message size limits both ways", async () => {
+      await assert.rejects(
+        client().greet({ name: "x".repeat(2000) }),
+        (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
+      );
+      await assert.rejects(
+        client().greet({ name: "big" }),
+        (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
+      );
+    });
+
+    it("answers binary gRPC-Web too, status in the trailer frame", async () => {
+      const web = createClient(Greeter, createGrpcWebTransport({ baseUrl: url, httpVersion: "2" }));
+      assert.equal((await web.greet({ name: "Grace" })).greeting, "Hello, Grace!");
+      await assert.rejects(web.greet({ name: "fail" }), (e: unknown) => {
+        const err = ConnectError.from(e);
+        assert.equal(err.code, Code.FailedPrecondition);
+        assert.equal(err.metadata.get("x-error-meta"), "m");
+        return true;
+      });
+    });
+
+    it("adds CORS headers for allowed browser origins and leaves other origins to Fastify", async () => {
+      const before = fallbacks;
+      const request = async (origin: string) =>
+        (await rawGreet({ "content-type": "application/grpc-web+proto", origin }, greetFrame("Ada"))).headers;
+      const allowed = await request("http://allowed.example");
+      assert.equal(allowed[":status"], 200);
+      assert.equal(allowed["access-control-allow-origin"], "http://allowed.example");
+      assert.match(String(allowed["access-control-expose-headers"]), /Grpc-Status/i);
+      assert.equal(fallbacks, before);
+      const refused = await request("http://evil.example");
+      assert.equal(refused[":status"], 404);
+      assert.equal(fallbacks, before + 1);
+    });
+
+    it("leaves compressed calls and other methods to connect-node", async () => {
+      const before = fallbacks;
+      const gzipClient = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+      await assert.rejects(async () => {
+        for await (const _ of gzipClient.greetStream({ name: "Ada", count: 1 })) {
+          // not reached: the fallback answers 404
+        }
+      });
+      assert.equal(fallbacks, before + 1);
+      const { headers } = await rawGreet(
+        { "content-type": "application/grpc", "grpc-encoding": "gzip" },
+        Buffer.alloc(0),
+      );
+      const status = headers[":status"];
+      assert.equal(status, 404);
+      assert.equal(fallbacks, before + 2);
     });
   });
-
-  it("answers INTERNAL without the message for anything but a ConnectError", async () => {
-    await assert.rejects(client().greet({ name: "bug" }), (e: unknown) => {
-      const err = ConnectError.from(e);
-      assert.equal(err.code, Code.Internal);
-      assert.equal(err.rawMessage, "internal error");
-      return true;
-    });
-  });
-
-  it("ends a call at its grpc-timeout with DEADLINE_EXCEEDED and aborts the handler", async () => {
-    // A raw request, so that no client-side deadline races the server's.
-    lastAbortReason = undefined;
-    const started = Date.now();
-    const { trailers } = await rawGreet(
-      { "content-type": "application/grpc", "grpc-timeout": "200m" },
-      greetFrame("slow"),
-    );
-    assert.equal(trailers["grpc-status"], String(Code.DeadlineExceeded));
-    assert.ok(Date.now() - started < 2_000);
-    assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
-  });
-
-  it("aborts the handler when the client cancels", async () => {
-    lastAbortReason = undefined;
-    const abort = new AbortController();
-    const call = client().greet({ name: "slow" }, { signal: abort.signal });
-    setTimeout(() => abort.abort(), 100);
-    await assert.rejects(call);
-    for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(ConnectError.from(lastAbortReason).code, Code.Canceled);
-  });
-
-  it("enforces the message size limits both ways", async () => {
-    await assert.rejects(
-      client().greet({ name: "x".repeat(2000) }),
-      (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
-    );
-    await assert.rejects(
-      client().greet({ name: "big" }),
-      (e: unknown) => ConnectError.from(e).code === Code.ResourceExhausted,
-    );
-  });
-
-  it("answers binary gRPC-Web too, status in the trailer frame", async () => {
-    const web = createClient(Greeter, createGrpcWebTransport({ baseUrl: url, httpVersion: "2" }));
-    assert.equal((await web.greet({ name: "Grace" })).greeting, "Hello, Grace!");
-    await assert.rejects(web.greet({ name: "fail" }), (e: unknown) => {
-      const err = ConnectError.from(e);
-      assert.equal(err.code, Code.FailedPrecondition);
-      assert.equal(err.metadata.get("x-error-meta"), "m");
-      return true;
-    });
-  });
-
-  it("adds CORS headers for allowed browser origins and leaves other origins to Fastify", async () => {
-    const before = fallbacks;
-    const request = async (origin: string) =>
-      (await rawGreet({ "content-type": "application/grpc-web+proto", origin }, greetFrame("Ada"))).headers;
-    const allowed = await request("http://allowed.example");
-    assert.equal(allowed[":status"], 200);
-    assert.equal(allowed["access-control-allow-origin"], "http://allowed.example");
-    assert.match(String(allowed["access-control-expose-headers"]), /Grpc-Status/i);
-    assert.equal(fallbacks, before);
-    const refused = await request("http://evil.example");
-    assert.equal(refused[":status"], 404);
-    assert.equal(fallbacks, before + 1);
-  });
-
-  it("leaves compressed calls and other methods to connect-node", async () => {
-    const before = fallbacks;
-    const gzipClient = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
-    await assert.rejects(async () => {
-      for await (const _ of gzipClient.greetStream({ name: "Ada", count: 1 })) {
-        // not reached: the fallback answers 404
-      }
-    });
-    assert.equal(fallbacks, before + 1);
-    const { headers } = await rawGreet(
-      { "content-type": "application/grpc", "grpc-encoding": "gzip" },
-      Buffer.alloc(0),
-    );
-    const status = headers[":status"];
-    assert.equal(status, 404);
-    assert.equal(fallbacks, before + 2);
-  });
-});

@@ -46,9 +46,10 @@ interface Reply {
  * pipeline (async iterables, envelope transforms, several Headers and abort
  * controllers), which costs ten times what the protobuf work does. A unary
  * gRPC call is one frame in and one frame out, so this path reads the frame
- * (through Node's HTTP/2 compatibility API, which owns the stream's trailers),
- * calls the same service implementation with a lean HandlerContext
- * (call-context.ts), and writes the frame and trailers.
+ * (from the HTTP/2 stream itself, raw-http2-exchange.ts, or through Node's
+ * request and response objects), calls the same service implementation
+ * with a lean HandlerContext (call-context.ts), and writes the frame and
+ * trailers.
  *
  * It takes only the common case (identity encoding); everything else —
  * compression, streaming methods, other protocols — is left to connect-node

@@ -3,6 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
+import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
 export type { UnaryRoute } from "./unary-chain.js";
@@ -29,9 +30,9 @@ export interface FastPathOptions {
   compressMinBytes: number;
 }
 
-/** A request or response of either HTTP version (Node's compatibility API for HTTP/2). */
-export type FastRequest = IncomingMessage | Http2ServerRequest;
-export type FastResponse = ServerResponse | Http2ServerResponse;
+/** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
+export type FastRequest = IncomingMessage | Http2ServerRequest | RawHttp2Request;
+export type FastResponse = ServerResponse | Http2ServerResponse | RawHttp2Response;
 
 /** The longest timeout a client may ask for (setTimeout's limit). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -155,6 +156,8 @@ const peers = new WeakMap<object, string>();
 function peerOf(req: FastRequest): string {
   const session = "stream" in req ? req.stream.session : undefined;
   const connection = session ?? req.socket;
+  // A stream whose session is already gone: nothing to cache it by.
+  if (!connection) return "unknown";
   let peer = peers.get(connection);
   if (peer === undefined) {
     const socket = session ? session.socket : req.socket;

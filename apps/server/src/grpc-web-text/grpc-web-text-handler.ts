@@ -1,10 +1,10 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { corsHeaders } from "../fast-path/browser-origin.js";
 import { LeanHeaders } from "../fast-path/lean-headers.js";
-import type { FastRequest, FastResponse } from "../fast-path/unary-call.js";
 import { decodeBase64Stream } from "./base64-frames.js";
 
 /** `application/grpc-web-text`, with or without `+proto`: the base64 mode of Google's grpc-web runtime. */
@@ -25,7 +25,7 @@ export function createGrpcWebTextHandler(router: ConnectRouter, corsOrigins: rea
   const byPath = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 
   /** Takes the request if it is a text-mode call of a known method; returns whether it did. */
-  function handle(req: FastRequest, res: FastResponse): boolean {
+  function handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): boolean {
     const contentType = req.headers["content-type"];
     if (contentType === undefined || !GRPC_WEB_TEXT.test(contentType) || req.method !== "POST") return false;
     const handler = byPath.get((req.url ?? "").split("?")[0] ?? "");
@@ -40,7 +40,7 @@ export function createGrpcWebTextHandler(router: ConnectRouter, corsOrigins: rea
 
 async function serve(
   handler: UniversalHandler,
-  req: FastRequest,
+  req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse,
   cors: Record<string, string>,
 ): Promise<void> {
