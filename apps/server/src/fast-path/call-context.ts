@@ -3,17 +3,28 @@ import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextKey, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import { LeanHeaders } from "./lean-headers.js";
 
-/** Something in flight that can be aborted: a fast-path call. */
+/**
+ * Something in flight that can be aborted: a fast-path call. It carries its
+ * own links in the list of calls in flight.
+ */
 export interface Abortable {
   abort(reason: unknown): void;
+  previousInflight: Abortable | undefined;
+  nextInflight: Abortable | undefined;
 }
 
 /**
  * The calls in flight on the fast path. Shutdown aborts them through this
  * one list, instead of every call adding a listener to the shutdown signal.
+ *
+ * A list linked through the calls, not a Set: a long-lived Set that grows
+ * and shrinks with the load allocates a new table each time, which the Set
+ * keeps alive until the garbage collector promotes it to the old
+ * generation, there to die. In a heap profile of the server under load,
+ * those tables were a tenth of everything that reached the old generation.
  */
 export class InflightCalls {
-  private readonly calls = new Set<Abortable>();
+  private first: Abortable | undefined;
   private shutdownReason: unknown;
 
   constructor(shutdownSignal: AbortSignal) {
@@ -21,19 +32,37 @@ export class InflightCalls {
       "abort",
       () => {
         this.shutdownReason = shutdownSignal.reason;
-        for (const call of this.calls) call.abort(shutdownSignal.reason);
+        for (let call = this.first; call !== undefined; ) {
+          // Aborting takes the call out of the list.
+          const next = call.nextInflight;
+          call.abort(shutdownSignal.reason);
+          call = next;
+        }
       },
       { once: true },
     );
   }
 
   add(call: Abortable): void {
-    if (this.shutdownReason !== undefined) call.abort(this.shutdownReason);
-    else this.calls.add(call);
+    if (this.shutdownReason !== undefined) {
+      call.abort(this.shutdownReason);
+      return;
+    }
+    call.previousInflight = undefined;
+    call.nextInflight = this.first;
+    if (this.first) this.first.previousInflight = call;
+    this.first = call;
   }
 
+  /** Takes a call out; one not in the list is left alone. */
   delete(call: Abortable): void {
-    this.calls.delete(call);
+    const { previousInflight: previous, nextInflight: next } = call;
+    if (previous) previous.nextInflight = next;
+    else if (this.first === call) this.first = next;
+    else return;
+    if (next) next.previousInflight = previous;
+    call.previousInflight = undefined;
+    call.nextInflight = undefined;
   }
 }
 
@@ -84,6 +113,8 @@ class FastCallContext implements CallContext, Abortable {
   private outTrailer: Headers | undefined;
   private contextValues: ContextValues | undefined;
   private done = false;
+  previousInflight: Abortable | undefined;
+  nextInflight: Abortable | undefined;
 
   constructor(private readonly init: CallContextInit) {
     this.service = init.method.parent;
