@@ -34,11 +34,19 @@ const STREAM_COUNT = 1000;
 const node = (script: string): ServerSpec => ({
   command: [process.execPath, "--conditions=source", "--import", "tsx", new URL(script, import.meta.url).pathname],
 });
-// The product runs from its production build, as `pnpm start` runs it, with
-// every interceptor on and one JSON log line per call (read and dropped).
+// The product runs from its production build, as `pnpm start` runs it (the
+// same heap cap), with every interceptor on and one JSON log line per call
+// (read and dropped).
 const greeterServer: ServerSpec = {
   command: [process.execPath, new URL("../apps/server/dist/main.js", import.meta.url).pathname],
-  env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "production", WORKERS: "1" },
+  env: {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    NODE_ENV: "production",
+    WORKERS: "1",
+    NODE_OPTIONS: "--max-old-space-size=512",
+  },
 };
 
 function grpcFrame(message: Uint8Array): Uint8Array {
