@@ -125,6 +125,12 @@ export function renderReport(rows: Row[], s: Settings): string {
     );
   }
 
+  lines.push(
+    "",
+    "For each target not met, the profile that explains the remaining cost and what was tried: " +
+      'README, "Performance", "Why the targets not met are not met".',
+  );
+
   const max = Math.max(...rows.filter((r) => !r.c.messagesPerCall).map((r) => median(r.reqPerSec)));
   lines.push("", "## Unary calls/s", "", "```");
   for (const r of rows) {
