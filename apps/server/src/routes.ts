@@ -3,6 +3,7 @@ import { type ConnectRouter, createServiceImplSpec, type ServiceImpl } from "@co
 import { Health, type HealthService } from "@greeter/grpc-health";
 import { addReflectionServices } from "@greeter/grpc-reflection";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import type { ServerStreamRoute } from "./fast-path/server-stream-chain.js";
 import type { UnaryRoute } from "./fast-path/unary-call.js";
 import { createGreeterService } from "./services/greeter-service.js";
 
@@ -19,8 +20,10 @@ interface Registration<S extends DescService = DescService> {
 export interface Routes {
   /** Registers them on a Connect router (every protocol, every method kind). */
   register(router: ConnectRouter): void;
-  /** The unary methods, for the gRPC fast path: the same implementations. */
+  /** The unary methods, for the fast paths: the same implementations. */
   unary: UnaryRoute[];
+  /** The server-streaming methods, for the gRPC streaming fast path. */
+  serverStreaming: ServerStreamRoute[];
 }
 
 const registration = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Registration =>
@@ -29,9 +32,13 @@ const registration = <S extends DescService>(service: S, impl: Partial<ServiceIm
 export function createRoutes({ health }: RoutesDeps): Routes {
   const services = [registration(Greeter, createGreeterService()), registration(Health, health.impl)];
   const unary: UnaryRoute[] = [];
+  const serverStreaming: ServerStreamRoute[] = [];
   for (const { service, impl } of services) {
     for (const spec of Object.values(createServiceImplSpec(service, impl).methods)) {
       if (spec.kind === "unary") unary.push({ method: spec.method, impl: spec.impl as UnaryRoute["impl"] });
+      if (spec.kind === "server_streaming") {
+        serverStreaming.push({ method: spec.method, impl: spec.impl as ServerStreamRoute["impl"] });
+      }
     }
   }
   return {
@@ -41,5 +48,6 @@ export function createRoutes({ health }: RoutesDeps): Routes {
       addReflectionServices(router);
     },
     unary,
+    serverStreaming,
   };
 }

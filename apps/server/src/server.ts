@@ -17,6 +17,7 @@ import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
 import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
+import { createGrpcServerStreamFastPath } from "./fast-path/grpc-server-stream.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
 import { offerRawStream } from "./fast-path/raw-http2-exchange.js";
 import { createGrpcWebTextHandler } from "./grpc-web-text/grpc-web-text-handler.js";
@@ -119,18 +120,21 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const inflight = new InflightCalls(shutdown.signal);
       const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);
       const connectFastPath = createConnectUnaryFastPath(routes.unary, limits, inflight);
+      const grpcStreamFastPath = createGrpcServerStreamFastPath(routes.serverStreaming, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
         if (grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || grpcWebText.handle(req, res)) return;
         dual(req, res);
       };
       // HTTP/2 calls the fast paths take are answered on the stream itself,
-      // before Node's compatibility API wraps it (raw-http2-exchange.ts).
+      // before Node's compatibility API wraps it (raw-http2-exchange.ts);
+      // server-streaming gRPC calls have a fast path there only.
       const takeStream: StreamTaker = (stream, headers) =>
         offerRawStream(
           stream,
           headers,
-          (req, res) => grpcFastPath.handle(req, res) || connectFastPath.handle(req, res),
+          (req, res) =>
+            grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || grpcStreamFastPath.handle(req, res),
         );
       onePort = createOnePortServer(listener, {
         tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,

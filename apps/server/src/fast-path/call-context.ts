@@ -1,5 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http2";
-import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
+import type { DescMethodServerStreaming, DescMethodUnary, DescService } from "@bufbuild/protobuf";
+
+/** The kinds of method the fast path serves: one request message each. */
+export type SingleRequestMethod = DescMethodUnary | DescMethodServerStreaming;
+
 import { Code, ConnectError, type ContextKey, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import { LeanHeaders } from "./lean-headers.js";
 
@@ -79,7 +83,7 @@ export interface CallContext extends HandlerContext {
 }
 
 export interface CallContextInit {
-  method: DescMethodUnary;
+  method: SingleRequestMethod;
   protocolName: string;
   requestMethod: string;
   url: string;
@@ -99,7 +103,7 @@ export interface CallContextInit {
  */
 class FastCallContext implements CallContext, Abortable {
   readonly service: DescService;
-  readonly method: DescMethodUnary;
+  readonly method: SingleRequestMethod;
   readonly protocolName: string;
   readonly requestMethod: string;
   readonly url: string;

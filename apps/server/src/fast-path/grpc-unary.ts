@@ -1,13 +1,14 @@
 import type { ServerResponse } from "node:http";
-import { type DescMessage, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Message, toBinary } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
-import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { decodeBase64, malformed } from "../grpc-web-text/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../grpc-web-text/grpc-web-text-handler.js";
 import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
+import { GRPC_CONTENT_TYPE, parseSingleEnvelope, setErrorTrailer } from "./grpc-framing.js";
 import { compressResponse } from "./response-compression.js";
 import {
   checkWriteSize,
@@ -23,7 +24,6 @@ import {
   type UnaryRoute,
 } from "./unary-call.js";
 
-const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
 const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
 
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
@@ -91,7 +91,7 @@ export function createGrpcUnaryFastPath(
         respondError(reply, body, undefined, new Headers());
         return;
       }
-      const request = parseRequest(body, route.method.input);
+      const request = parseSingleEnvelope(body, route.method.input);
       const rawTimeout = req.headers["grpc-timeout"];
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
@@ -132,40 +132,8 @@ export function createGrpcUnaryFastPath(
   return { handle };
 }
 
-function parseRequest(body: Buffer, schema: DescMessage): unknown {
-  if (body.length < 5) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
-  const length = body.readUInt32BE(1);
-  if (body.length < 5 + length) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
-  if (body.length > 5 + length) {
-    return new ConnectError("protocol error: received extra message for unary method", Code.InvalidArgument);
-  }
-  if ((body[0] ?? 0) & 0b01) {
-    return new ConnectError("protocol error: received compressed message without compression", Code.Internal);
-  }
-  try {
-    return fromBinary(schema, body.subarray(5));
-  } catch (e) {
-    return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
-  }
-}
-
 function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {
-  // Also copies the error's metadata into the trailer.
-  setTrailerStatus(trailer, error);
-  trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
-  send(reply, header, trailer);
-}
-
-/**
- * grpc-message as the gRPC spec encodes it: only bytes outside printable
- * ASCII, and "%", are percent-encoded. connect-es encodes like
- * encodeURIComponent, and grpc-js, which decodes with decodeURI, then shows
- * a ":" in a message as "%3A".
- */
-export function encodeGrpcMessage(message: string): string {
-  return /^[\x20-\x24\x26-\x7e]*$/.test(message)
-    ? message
-    : message.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run));
+  send(reply, header, setErrorTrailer(trailer, error));
 }
 
 /** Headers, the message frame if any, then the status: as HTTP/2 trailers, or as gRPC-Web's trailer frame. */

@@ -40,8 +40,8 @@ export class RawHttp2Request {
 
 /**
  * The answer to a RawHttp2Request: the parts of Node's `Http2ServerResponse`
- * the fast path uses. The fast path always writes the head, the trailers
- * and the body together, so all of it goes out when `end` is called. As
+ * the fast paths use. A unary answer's head, trailers and body all go out
+ * when `end` is called; a stream's head goes with its first `write`. As
  * in the compatibility API, trailers are checked when given (a bad one
  * throws to the caller, not later inside Node's 'wantTrailers' event), and
  * if sending the head throws, nothing counts as sent, so the caller can
@@ -52,6 +52,7 @@ export class RawHttp2Response {
   private head: OutgoingHttpHeaders = {};
   private trailers: OutgoingHttpHeaders | undefined;
   private sent = false;
+  private ended = false;
 
   constructor(private readonly stream: ServerHttp2Stream) {}
 
@@ -74,34 +75,53 @@ export class RawHttp2Response {
     this.trailers = trailers;
   }
 
+  /** Sends a chunk of the body (the head first, if not sent yet); false when the stream's buffer is full ('drain' follows). */
+  write(chunk: Uint8Array): boolean {
+    if (this.ended || this.stream.destroyed || this.stream.closed) return false;
+    if (!this.sent) this.respond(false, true);
+    return this.stream.write(chunk);
+  }
+
   end(body?: Uint8Array): this {
     const { stream, trailers } = this;
-    if (this.sent || stream.destroyed || stream.closed) return this;
-    this.head[":status"] = this.status;
-    stream.respond(this.head, { waitForTrailers: trailers !== undefined, endStream: !body && !trailers });
-    this.sent = true;
-    if (trailers) {
+    if (this.ended || stream.destroyed || stream.closed) return this;
+    // A stream whose head is out already waits for trailers, even none.
+    const waitsForTrailers = this.sent || trailers !== undefined;
+    if (!this.sent) this.respond(!body && !trailers, trailers !== undefined);
+    this.ended = true;
+    if (waitsForTrailers) {
       stream.once("wantTrailers", () => {
         try {
-          stream.sendTrailers(trailers);
+          stream.sendTrailers(trailers ?? {});
         } catch {
           // Gone meanwhile (reset by the client): nothing left to tell it.
           stream.close(constants.NGHTTP2_INTERNAL_ERROR);
         }
       });
     }
-    if (body || trailers) stream.end(body);
+    if (body || waitsForTrailers) stream.end(body);
     return this;
   }
 
-  once(event: "close", listener: () => void): this {
+  /** Ends the stream with an HTTP/2 error, for an answer that cannot be sent. */
+  reset(): void {
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  once(event: "close" | "drain", listener: () => void): this {
     this.stream.once(event, listener);
     return this;
   }
 
-  removeListener(event: "close", listener: () => void): this {
+  removeListener(event: "close" | "drain", listener: () => void): this {
     this.stream.removeListener(event, listener);
     return this;
+  }
+
+  private respond(endStream: boolean, waitForTrailers: boolean): void {
+    this.head[":status"] = this.status;
+    this.stream.respond(this.head, { waitForTrailers, endStream });
+    this.sent = true;
   }
 }
 

@@ -49,12 +49,12 @@ export function routesByPath(
   );
 }
 
-/** The unary route a POST asks for, if it has no body encoding (compressed calls stay with connect-node). */
-export function plainPostRoute(
-  byPath: ReadonlyMap<string, PreparedRoute>,
+/** The route a POST asks for, if it has no body encoding (compressed calls stay with connect-node). */
+export function plainPostRoute<R>(
+  byPath: ReadonlyMap<string, R>,
   req: FastRequest,
   encodingHeader: "grpc-encoding" | "content-encoding",
-): PreparedRoute | undefined {
+): R | undefined {
   if (req.method !== "POST") return undefined;
   const encoding = req.headers[encodingHeader];
   if (encoding !== undefined && encoding !== "identity") return undefined;
@@ -153,7 +153,7 @@ const peers = new WeakMap<object, string>();
  * session: a request's `socket` there is a Proxy Node makes per stream, and
  * reading through it cost more per call than the whole log line's fields.
  */
-function peerOf(req: FastRequest): string {
+export function peerOf(req: FastRequest): string {
   const session = "stream" in req ? req.stream.session : undefined;
   const connection = session ?? req.socket;
   // A stream whose session is already gone: nothing to cache it by.

@@ -19,16 +19,20 @@ export interface UnaryRoute {
   impl: (request: never, context: HandlerContext) => unknown;
 }
 
-/** One call as the protocol code hands it over: parsed, with its context and its way to encode the answer. */
-export interface Invocation {
+/** One call as the protocol code hands it over: its parsed request and its context. */
+export interface CallStart {
   context: CallContext;
   request: unknown;
-  /** Serializes the response as the protocol sends it (throwing, e.g., if it is over the size limit). */
-  encode: (message: Message) => Uint8Array;
   /** Request body bytes read. */
   bytesIn: number;
   /** The client's address, read only if an interceptor asks. */
   peer: () => string;
+}
+
+/** A unary call as the protocol code hands it over, with its way to encode the answer. */
+export interface Invocation extends CallStart {
+  /** Serializes the response as the protocol sends it (throwing, e.g., if it is over the size limit). */
+  encode: (message: Message) => Uint8Array;
 }
 
 /** Runs a call through the interceptors and the implementation; resolves to the encoded response. */
@@ -152,13 +156,13 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
 }
 
 /** CallInfo with the peer address read only if asked for. */
-class FastCallInfo implements CallInfo {
+export class FastCallInfo implements CallInfo {
   readonly protocol: string;
   readonly bytesIn: number;
   bytesOut: number | undefined;
   private address: string | undefined;
 
-  constructor(private readonly invocation: Invocation) {
+  constructor(private readonly invocation: CallStart) {
     this.protocol = invocation.context.protocolName;
     this.bytesIn = invocation.bytesIn;
   }
@@ -170,11 +174,31 @@ class FastCallInfo implements CallInfo {
 }
 
 /** The handler sees what the interceptors passed on, as connect-node does, when they rebuilt the request. */
-function handlerContext(context: CallContext, req: UnaryRequest | StreamRequest): HandlerContext {
-  // Comparing the signals would make one; an interceptor that replaced it also spread the request.
-  return { ...context, requestHeader: req.header, signal: req.signal, values: req.contextValues };
+export function handlerContext(context: CallContext, req: UnaryRequest | StreamRequest): HandlerContext {
+  // Not a spread of the context: its headers and signal are getters on a
+  // class, which a spread leaves out. Comparing the signals would make one;
+  // an interceptor that replaced it also rebuilt the request.
+  return {
+    service: req.service,
+    method: context.method,
+    protocolName: context.protocolName,
+    requestMethod: context.requestMethod,
+    url: context.url,
+    timeoutMs: context.timeoutMs,
+    requestHeader: req.header,
+    // An interceptor that spread our request lost its signal (a getter).
+    signal: req.signal ?? context.signal,
+    values: req.contextValues,
+    get responseHeader() {
+      return context.responseHeader;
+    },
+    get responseTrailer() {
+      return context.responseTrailer;
+    },
+  };
 }
 
-function copyHeaders(from: Headers, to: Headers): void {
+export function copyHeaders(from: Headers, to: Headers): void {
+  if (from === to) return;
   for (const [key, value] of from) to.set(key, value);
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createClientMetadataInterceptor } from "@greeter/interceptors";
-import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { Greeter, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { captureLogs, startTestServer, type TestServer } from "../testing.js";
 
 // A per-process random prefix and a counter (request-id.ts).
@@ -110,16 +111,20 @@ describe("request ids and one log line per RPC", () => {
     const client = createClient(Greeter, createGrpcTransport({ baseUrl: server.url }));
     let requestId = "";
     let received = 0;
-    for await (const _ of client.greetStream(
+    // Bytes on the wire: each message and its 5-byte gRPC envelope.
+    let wireBytes = 0;
+    for await (const greeting of client.greetStream(
       { name: "Ada", count: 4 },
       { onHeader: (h) => (requestId = h.get("x-request-id") ?? "") },
     )) {
       received++;
+      wireBytes += 5 + toBinary(GreetingResponseSchema, greeting).byteLength;
     }
     assert.equal(received, 4);
     const line = rpcLine(requestId);
     assert.equal(line.streamType, "server_stream");
     assert.equal(line.messagesOut, 4);
+    assert.equal(line.bytesOut, wireBytes);
     assert.equal(line.code, "ok");
   });
 

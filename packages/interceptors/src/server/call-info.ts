@@ -14,7 +14,11 @@ export interface CallInfo {
   peer?: string;
   /** Request body bytes on the wire, when the adapter counted them. */
   bytesIn?: number;
-  /** Response body bytes on the wire, when the adapter counted them before the interceptors returned. */
+  /**
+   * Response body bytes on the wire, when the adapter counts them: for a
+   * unary call, set before the interceptors return; for a stream, present
+   * from the start and kept up to date as each message is written.
+   */
   bytesOut?: number;
 }
 

@@ -163,7 +163,8 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
         ...req,
         message: observeStream(req.message, publicError, (m) => {
           messagesIn++;
-          bytesIn += toBinary(input, m).byteLength;
+          // Serialized again only if the adapter did not count the bytes.
+          if (info?.bytesIn === undefined) bytesIn += toBinary(input, m).byteLength;
         }),
       })) as StreamResponse;
     } catch (e) {
@@ -178,7 +179,7 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
         publicError,
         (m) => {
           messagesOut++;
-          bytesOut += toBinary(output, m).byteLength;
+          if (info?.bytesOut === undefined) bytesOut += toBinary(output, m).byteLength;
         },
         done,
       ),

@@ -1,0 +1,61 @@
+import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+
+/** gRPC (HTTP/2) content types; gRPC-Web's have their own. */
+export const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
+
+/**
+ * The one message of a request body that must hold exactly one envelope,
+ * uncompressed (compressed calls are left to connect-node): the message, or
+ * the error connect-node answers for the same body.
+ */
+export function parseSingleEnvelope(
+  body: Buffer,
+  schema: DescMessage,
+  methodKind: "unary" | "server-streaming" = "unary",
+): unknown {
+  if (body.length < 5) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+  const length = body.readUInt32BE(1);
+  if (body.length < 5 + length) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+  if (body.length > 5 + length) {
+    return new ConnectError(`protocol error: received extra message for ${methodKind} method`, Code.InvalidArgument);
+  }
+  if ((body[0] ?? 0) & 0b01) {
+    return new ConnectError("protocol error: received compressed message without compression", Code.Internal);
+  }
+  try {
+    return fromBinary(schema, body.subarray(5));
+  } catch (e) {
+    return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+  }
+}
+
+/** Puts a failed call's status into its trailer: code, message, details and the error's metadata. */
+export function setErrorTrailer(trailer: Headers, error: ConnectError): Headers {
+  setTrailerStatus(trailer, error);
+  trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
+  return trailer;
+}
+
+/**
+ * grpc-message as the gRPC spec encodes it: only bytes outside printable
+ * ASCII, and "%", are percent-encoded. connect-es encodes like
+ * encodeURIComponent, and grpc-js, which decodes with decodeURI, then shows
+ * a ":" in a message as "%3A".
+ */
+export function encodeGrpcMessage(message: string): string {
+  return /^[\x20-\x24\x26-\x7e]*$/.test(message)
+    ? message
+    : message.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run));
+}
+
+/** A message as one gRPC envelope: flags (1 = compressed), length, bytes. */
+export function envelope(bytes: Uint8Array, compressed: boolean): Buffer {
+  // allocUnsafe takes small frames from Node's shared pool: no allocation per message.
+  const frame = Buffer.allocUnsafe(5 + bytes.byteLength);
+  frame[0] = compressed ? 1 : 0;
+  frame.writeUInt32BE(bytes.byteLength, 1);
+  frame.set(bytes, 5);
+  return frame;
+}

@@ -1,0 +1,364 @@
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { gunzipSync } from "node:zlib";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  Greeter,
+  GreetingResponseSchema,
+  type GreetStreamRequest,
+  GreetStreamRequestSchema,
+} from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { InflightCalls } from "./call-context.js";
+import { createGrpcServerStreamFastPath } from "./grpc-server-stream.js";
+import { offerRawStream } from "./raw-http2-exchange.js";
+
+// The streaming fast path alone on a bare node:http2 server: whatever it
+// does not take gets a 404, so every passing call here went through it.
+let server: http2.Http2Server;
+let url: string;
+let fallbacks = 0;
+let shutdown: AbortController;
+/** Why the last implementation that watched its signal was stopped. */
+let lastAbortReason: unknown;
+/** What the test interceptor saw of each stream: messages passed on and how it ended. */
+let tallies: { messages: number; end: string }[] = [];
+/** Whether the last "flood" implementation was stopped (its finally ran). */
+let floodStopped = false;
+const sessions = new Set<http2.ServerHttp2Session>();
+const MAX_MESSAGE_BYTES = 1024;
+
+async function* greetStream(req: GreetStreamRequest, ctx: HandlerContext) {
+  ctx.responseHeader.set("x-seen-header", ctx.requestHeader.get("x-custom") ?? "");
+  ctx.responseTrailer.set("x-trailer", "t");
+  const count = Math.min(req.count, 10_000);
+  if (req.name === "slow") {
+    try {
+      for (let i = 0; i < 100; i++) {
+        yield { greeting: `slow ${i}` };
+        await sleep(50, undefined, { signal: ctx.signal });
+      }
+    } catch {
+      lastAbortReason = ctx.signal.reason;
+      ctx.signal.throwIfAborted();
+    }
+    return;
+  }
+  if (req.name === "deaf") {
+    // Never looks at its signal: the stream must end on time anyway.
+    for (let i = 0; i < 40; i++) {
+      yield { greeting: `deaf ${i}` };
+      await sleep(50);
+    }
+    return;
+  }
+  if (req.name === "flood") {
+    // Faster than any client reads, and deaf to its signal.
+    floodStopped = false;
+    try {
+      for (let i = 0; i < 100_000; i++) yield { greeting: `${"f".repeat(500)} ${i}` };
+    } finally {
+      floodStopped = true;
+    }
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    if (req.name === "fail" && i === 2) {
+      throw new ConnectError("no third greeting", Code.FailedPrecondition, { "x-error-meta": "m" });
+    }
+    if (req.name === "bug" && i === 1) throw new Error("secret database password in a stack trace");
+    if (req.name === "big" && i === 1) yield { greeting: "x".repeat(2 * MAX_MESSAGE_BYTES) };
+    // Plain objects and messages alike, as connect-node takes them.
+    yield i % 2 === 0
+      ? create(GreetingResponseSchema, { greeting: `${req.name} ${i}`, language: "en" })
+      : { greeting: `${req.name} ${i}`, language: "en" };
+  }
+}
+
+/** Spreads the request and the response, as the logging interceptor does, and counts what passes. */
+const tallying: Interceptor = (next) => async (req) => {
+  if (!req.stream) return next(req);
+  const res = await next({ ...req, message: req.message });
+  if (!res.stream) return res;
+  res.header.set("x-interceptor", "seen");
+  const tally = { messages: 0, end: "" };
+  tallies.push(tally);
+  async function* counted() {
+    try {
+      for await (const message of (res as typeof res & { stream: true }).message) {
+        tally.messages++;
+        yield message;
+      }
+      tally.end = "ok";
+    } catch (e) {
+      tally.end = Code[ConnectError.from(e).code] ?? "?";
+      throw e;
+    }
+  }
+  return { ...res, message: counted() };
+};
+
+async function startServer(interceptors: Interceptor[]): Promise<void> {
+  shutdown = new AbortController();
+  const fastPath = createGrpcServerStreamFastPath(
+    [{ method: Greeter.method.greetStream, impl: greetStream as never }],
+    {
+      readMaxBytes: MAX_MESSAGE_BYTES,
+      writeMaxBytes: MAX_MESSAGE_BYTES,
+      shutdownSignal: shutdown.signal,
+      corsOrigins: [],
+      interceptors,
+      compressMinBytes: 100,
+    },
+    new InflightCalls(shutdown.signal),
+  );
+  fallbacks = 0;
+  server = http2.createServer();
+  server.on("stream", (stream, headers) => {
+    if (offerRawStream(stream, headers, fastPath.handle)) return;
+    fallbacks++;
+    stream.respond({ ":status": 404 }, { endStream: true });
+  });
+  server.on("session", (session) => sessions.add(session));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function stopServer(): Promise<void> {
+  for (const session of sessions) session.destroy();
+  sessions.clear();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+
+/** Reads a whole stream: the greetings, then the error it ended with, if any. */
+async function collect(
+  name: string,
+  count: number,
+  options: Parameters<ReturnType<typeof client>["greetStream"]>[1] = {},
+) {
+  const greetings: string[] = [];
+  try {
+    for await (const m of client().greetStream({ name, count }, options)) greetings.push(m.greeting);
+    return { greetings, error: undefined };
+  } catch (e) {
+    return { greetings, error: ConnectError.from(e) };
+  }
+}
+
+interface RawAnswer {
+  headers: http2.IncomingHttpHeaders;
+  trailers: http2.IncomingHttpHeaders;
+  body: Buffer;
+  /** When the trailers came, in ms after the request was sent. */
+  endedAfterMs: number;
+}
+
+/** One GreetStream request with no client library to add or check anything. */
+function rawCall(headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    const started = Date.now();
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/greeter.v1.Greeter/GreetStream",
+      "content-type": "application/grpc",
+      ...headers,
+    });
+    const answer: RawAnswer = { headers: {}, trailers: {}, body: Buffer.alloc(0), endedAfterMs: -1 };
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => {
+      answer.headers = h;
+    });
+    stream.on("trailers", (t) => {
+      answer.trailers = t;
+      answer.endedAfterMs = Date.now() - started;
+    });
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("error", reject);
+    stream.on("close", () => {
+      session.close();
+      answer.body = Buffer.concat(chunks);
+      resolve(answer);
+    });
+    stream.end(body);
+  });
+}
+
+const requestFrame = (name: string, count: number): Buffer => {
+  const bytes = toBinary(GreetStreamRequestSchema, create(GreetStreamRequestSchema, { name, count }));
+  const frame = Buffer.alloc(5 + bytes.length);
+  frame.writeUInt32BE(bytes.length, 1);
+  frame.set(bytes, 5);
+  return frame;
+};
+
+/** The envelopes of a gRPC body: flags and payload of each. */
+function envelopes(body: Buffer): { flags: number; payload: Buffer }[] {
+  const out: { flags: number; payload: Buffer }[] = [];
+  for (let at = 0; at < body.length; ) {
+    const length = body.readUInt32BE(at + 1);
+    out.push({ flags: body[at] ?? -1, payload: body.subarray(at + 5, at + 5 + length) });
+    at += 5 + length;
+  }
+  return out;
+}
+
+for (const withInterceptor of [false, true])
+  describe(`the server-streaming gRPC fast path, ${withInterceptor ? "with" : "without"} an interceptor`, () => {
+    before(() => startServer(withInterceptor ? [tallying] : []));
+    after(stopServer);
+
+    it("sends every message in order, with the implementation's headers and trailers", async () => {
+      tallies = [];
+      let header: Headers | undefined;
+      let trailer: Headers | undefined;
+      const greetings: string[] = [];
+      for await (const m of client().greetStream(
+        { name: "Ada", count: 5 },
+        { headers: { "x-custom": "c" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+      )) {
+        greetings.push(m.greeting);
+      }
+      assert.deepEqual(greetings, ["Ada 0", "Ada 1", "Ada 2", "Ada 3", "Ada 4"]);
+      assert.equal(header?.get("x-seen-header"), "c");
+      assert.equal(trailer?.get("x-trailer"), "t");
+      if (withInterceptor) {
+        assert.equal(header?.get("x-interceptor"), "seen");
+        assert.deepEqual(tallies, [{ messages: 5, end: "ok" }]);
+      }
+    });
+
+    it("keeps every message intact when the client's window fills and the server must wait", async () => {
+      // About 150 KB, more than HTTP/2's default 64 KB window: the server waits for 'drain'.
+      const count = 5_000;
+      const { greetings, error } = await collect("a name long enough to make the messages bigger", count);
+      assert.equal(error, undefined);
+      assert.equal(greetings.length, count);
+      for (let i = 0; i < count; i += 499) {
+        assert.equal(greetings[i], `a name long enough to make the messages bigger ${i}`);
+      }
+    });
+
+    it("ends with a ConnectError's code, message and metadata after the messages sent before it", async () => {
+      tallies = [];
+      const { greetings, error } = await collect("fail", 5);
+      assert.deepEqual(greetings, ["fail 0", "fail 1"]);
+      assert.equal(error?.code, Code.FailedPrecondition);
+      assert.equal(error?.rawMessage, "no third greeting");
+      assert.equal(error?.metadata.get("x-error-meta"), "m");
+      assert.equal(error?.metadata.get("x-trailer"), "t");
+      if (withInterceptor) assert.deepEqual(tallies, [{ messages: 2, end: "FailedPrecondition" }]);
+    });
+
+    it("ends with INTERNAL, without the message, for anything but a ConnectError", async () => {
+      const { greetings, error } = await collect("bug", 5);
+      assert.deepEqual(greetings, ["bug 0"]);
+      assert.equal(error?.code, Code.Internal);
+      assert.equal(error?.rawMessage, "internal error");
+    });
+
+    it("ends with RESOURCE_EXHAUSTED at a message over the size limit, and the interceptors learn it", async () => {
+      tallies = [];
+      const { greetings, error } = await collect("big", 5);
+      assert.deepEqual(greetings, ["big 0"]);
+      assert.equal(error?.code, Code.ResourceExhausted);
+      if (withInterceptor) assert.deepEqual(tallies, [{ messages: 2, end: "ResourceExhausted" }]);
+    });
+
+    it("ends a stream at its grpc-timeout with DEADLINE_EXCEEDED and aborts the implementation", async () => {
+      lastAbortReason = undefined;
+      const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("slow", 1));
+      assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
+      assert.ok(envelopes(answer.body).length >= 2, "messages before the deadline were sent");
+      assert.ok(answer.endedAfterMs < 2_000, `ended after ${answer.endedAfterMs} ms`);
+      for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await sleep(10);
+      assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
+    });
+
+    it("ends a stream on time even when the implementation ignores its signal", async () => {
+      const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("deaf", 1));
+      assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
+      // The implementation would go on for 2 s.
+      assert.ok(answer.endedAfterMs < 1_500, `ended after ${answer.endedAfterMs} ms`);
+    });
+
+    it("aborts the implementation when the client cancels", async () => {
+      lastAbortReason = undefined;
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 150);
+      const { error } = await collect("slow", 1, { signal: abort.signal });
+      assert.equal(error?.code, Code.Canceled);
+      for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await sleep(10);
+      assert.equal(ConnectError.from(lastAbortReason).code, Code.Canceled);
+    });
+
+    it("stops an implementation stuck behind a full window when the client goes away", async () => {
+      const session = http2.connect(url);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/greeter.v1.Greeter/GreetStream",
+        "content-type": "application/grpc",
+      });
+      stream.end(requestFrame("flood", 1));
+      // Never read: the window fills and the server waits for it to drain.
+      stream.pause();
+      await sleep(200);
+      assert.equal(floodStopped, false);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      for (let i = 0; i < 100 && !floodStopped; i++) await sleep(20);
+      session.destroy();
+      assert.equal(floodStopped, true);
+    });
+
+    it("ends running streams with UNAVAILABLE when the server shuts down", async () => {
+      const call = rawCall({}, requestFrame("slow", 1));
+      await sleep(150);
+      shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+      const answer = await call;
+      assert.equal(answer.trailers["grpc-status"], String(Code.Unavailable));
+      // The other tests need a server that is not shutting down.
+      await stopServer();
+      await startServer(withInterceptor ? [tallying] : []);
+    });
+
+    it("compresses the messages that reach the minimum size, for a client that accepts gzip", async () => {
+      const answer = await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("big", 1));
+      assert.equal(answer.headers["grpc-encoding"], "gzip");
+      const name = "n".repeat(120);
+      const sized = await rawCall({ "grpc-accept-encoding": "identity, gzip" }, requestFrame(name, 2));
+      assert.equal(sized.trailers["grpc-status"], "0");
+      const frames = envelopes(sized.body);
+      assert.equal(frames.length, 2);
+      for (const [i, frame] of frames.entries()) {
+        assert.equal(frame.flags, 1, "over compressMinBytes: compressed");
+        assert.equal(fromBinary(GreetingResponseSchema, gunzipSync(frame.payload)).greeting, `${name} ${i}`);
+      }
+      const small = envelopes((await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("Ada", 1))).body);
+      assert.equal(small[0]?.flags, 0, "under compressMinBytes: sent as is");
+    });
+
+    it("rejects a broken or oversized request with the status connect-node gives", async () => {
+      const broken = await rawCall({}, Buffer.from([0, 0, 0, 0, 9, 1]));
+      assert.equal(broken.trailers["grpc-status"], String(Code.InvalidArgument));
+      const oversized = await rawCall({}, requestFrame("x".repeat(2 * MAX_MESSAGE_BYTES), 1));
+      assert.equal(oversized.trailers["grpc-status"], String(Code.ResourceExhausted));
+      const badTimeout = await rawCall({ "grpc-timeout": "soon" }, requestFrame("Ada", 1));
+      assert.equal(badTimeout.trailers["grpc-status"], String(Code.InvalidArgument));
+    });
+
+    it("leaves gRPC-Web, compressed requests and other methods to connect-node", async () => {
+      const before = fallbacks;
+      const web = await rawCall({ "content-type": "application/grpc-web+proto" }, requestFrame("Ada", 1));
+      assert.equal(web.headers[":status"], 404);
+      const gzipped = await rawCall({ "grpc-encoding": "gzip" }, requestFrame("Ada", 1));
+      assert.equal(gzipped.headers[":status"], 404);
+      await assert.rejects(client().greet({ name: "Ada" }));
+      assert.equal(fallbacks, before + 3);
+    });
+  });
