@@ -67,6 +67,30 @@ async function expectGreeting(transport: Transport): Promise<void> {
 
 const grpcHeaders = { "content-type": "application/grpc", te: "trailers" };
 
+/** GreetStream over gRPC: the messages/s rows, compared with each other. */
+function streamCase(id: string, label: string, server: ServerSpec): BenchCase {
+  return {
+    id,
+    label,
+    server,
+    request: {
+      path: "/greeter.v1.Greeter/GreetStream",
+      headers: grpcHeaders,
+      body: grpcFrame(
+        toBinary(GreetStreamRequestSchema, create(GreetStreamRequestSchema, { name: NAME, count: STREAM_COUNT })),
+      ),
+    },
+    http1: false,
+    messagesPerCall: STREAM_COUNT,
+    async verify(baseUrl) {
+      let n = 0;
+      const client = createClient(Greeter, createGrpcTransport({ baseUrl }));
+      for await (const _ of client.greetStream({ name: NAME, count: STREAM_COUNT })) n++;
+      if (n !== STREAM_COUNT) throw new Error(`GreetStream sent ${n} of ${STREAM_COUNT}`);
+    },
+  };
+}
+
 export function benchCases(options: { python: boolean; stubsDir: string }): BenchCase[] {
   const cases: BenchCase[] = [
     {
@@ -203,26 +227,9 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       http1: true,
       verify: (baseUrl) => expectGreeting(createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true })),
     },
-    {
-      id: "greeter-stream",
-      label: `Greeter: GreetStream, ${STREAM_COUNT} messages a call (gRPC h2c)`,
-      server: greeterServer,
-      request: {
-        path: "/greeter.v1.Greeter/GreetStream",
-        headers: grpcHeaders,
-        body: grpcFrame(
-          toBinary(GreetStreamRequestSchema, create(GreetStreamRequestSchema, { name: NAME, count: STREAM_COUNT })),
-        ),
-      },
-      http1: false,
-      messagesPerCall: STREAM_COUNT,
-      async verify(baseUrl) {
-        let n = 0;
-        const client = createClient(Greeter, createGrpcTransport({ baseUrl }));
-        for await (const _ of client.greetStream({ name: NAME, count: STREAM_COUNT })) n++;
-        if (n !== STREAM_COUNT) throw new Error(`GreetStream sent ${n} of ${STREAM_COUNT}`);
-      },
-    },
+    streamCase("greeter-stream", `Greeter: GreetStream, ${STREAM_COUNT} messages a call (gRPC h2c)`, greeterServer),
+    streamCase("grpc-js-stream", "@grpc/grpc-js: GreetStream", node("servers/grpc-js.ts")),
+    streamCase("raw-stream", "raw node:http2: GreetStream (ceiling)", node("servers/raw-http2.ts")),
   ];
   if (options.python) {
     cases.push({

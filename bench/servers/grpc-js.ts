@@ -12,6 +12,11 @@ server.addService(pkg.greeter.v1.Greeter.service, {
   greet(call: grpc.ServerUnaryCall<{ name: string }, unknown>, callback: grpc.sendUnaryData<unknown>) {
     callback(null, { greeting: `Hello, ${call.request.name}!`, language: "en" });
   },
+  greetStream(call: grpc.ServerWritableStream<{ name: string; count: number }, unknown>) {
+    for (let i = 0; i < call.request.count; i++)
+      call.write({ greeting: `Hello, ${call.request.name}! (${i})`, language: "en" });
+    call.end();
+  },
 });
 server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err;
