@@ -229,7 +229,7 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
     },
     streamCase("greeter-stream", `Greeter: GreetStream, ${STREAM_COUNT} messages a call (gRPC h2c)`, greeterServer),
     streamCase("grpc-js-stream", "@grpc/grpc-js: GreetStream", node("servers/grpc-js.ts")),
-    streamCase("raw-stream", "raw node:http2: GreetStream (ceiling)", node("servers/raw-http2.ts")),
+    streamCase("raw-stream", "raw node:http2: GreetStream, a plain loop of writes", node("servers/raw-http2.ts")),
   ];
   if (options.python) {
     cases.push({
