@@ -106,20 +106,18 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   const sessions = new Set<Http2Session>();
   let draining = false;
 
-  // HTTP/1.1 responses in progress. When a drain starts, those whose head
-  // is not sent yet are switched to `connection: close`, like every later
-  // one, so no client sends another request on a connection about to close
-  // (the keep-alive race that would fail a call).
-  const http1Responses = new Set<ServerResponse>();
+  // The latest HTTP/1.1 response on each connection. When a drain starts,
+  // one whose head is not sent yet is switched to `connection: close`, like
+  // every later one, so no client sends another request on a connection
+  // about to close (the keep-alive race that would fail a call). A map by
+  // connection, not a set of responses: a response then costs one entry
+  // that the next one overwrites, not a set entry and a 'close' listener.
+  const latestResponse = new WeakMap<object, ServerResponse>();
   const handle: DualRequestListener = (req, res) => {
     if (req.httpVersionMajor === 1) {
       const response = res as ServerResponse;
-      if (draining) {
-        response.shouldKeepAlive = false;
-      } else {
-        http1Responses.add(response);
-        response.once("close", () => http1Responses.delete(response));
-      }
+      if (draining) response.shouldKeepAlive = false;
+      else latestResponse.set(req.socket, response);
     }
     listener(req, res);
   };
@@ -181,7 +179,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       draining = true;
       if (server.listening) server.close();
       for (const session of sessions) session.close();
-      for (const response of http1Responses) if (!response.headersSent) response.shouldKeepAlive = false;
+      for (const socket of sockets) {
+        const response = latestResponse.get(socket);
+        if (response && !response.headersSent) response.shouldKeepAlive = false;
+      }
     }
     const deadline = Date.now() + graceMs;
     while (sockets.size > 0 && Date.now() < deadline) {
