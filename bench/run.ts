@@ -1,4 +1,4 @@
-// `pnpm bench [--quick]`: our server and the baselines, each on one core,
+// `pnpm bench [--quick] [--cases=id,…]`: our server and the baselines, each on one core,
 // h2load on the other, in interleaved rounds. Prints a table and writes
 // bench/results/latest.md. Speed is judged here, as ratios within one run,
 // never by timed assertions in tests.
@@ -18,6 +18,12 @@ const run = promisify(execFile);
 // adds an -I of its own, which protoc refuses next to --descriptor_set_in.
 const PROTOC_MAIN = "import sys; from grpc_tools import protoc; sys.exit(protoc.main(sys.argv))";
 const quick = process.argv.includes("--quick");
+// `--cases=greeter-grpc,greeter-grpc-bare`: only these rows (ids in cases.ts),
+// for a focused look; the committed results always come from a whole run.
+const onlyCases = process.argv
+  .find((a) => a.startsWith("--cases="))
+  ?.slice("--cases=".length)
+  .split(",");
 const ROUNDS = quick ? 1 : 3;
 const DURATION_SEC = quick ? 3 : 10;
 const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
@@ -26,6 +32,7 @@ const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
 // also run back to back this many times, alternating which goes first.
 const CHAIN_PAIRS = quick ? 0 : 8;
 const CHAIN_PAIR_SEC = 3;
+const CHAIN_PAIR_WARM_UP_SEC = 1;
 // HTTP/2: 8 connections × 32 streams, as in the issue's measurements.
 // HTTP/1.1 has no multiplexing and pipelining is not what clients do, so it
 // gets 64 connections with one request each.
@@ -55,7 +62,9 @@ async function pythonGrpcStubs(): Promise<string | undefined> {
 async function main(): Promise<void> {
   if (cpus().length < 2) console.warn("bench: fewer than 2 cores; server and load generator will share one");
   const stubsDir = await pythonGrpcStubs();
-  const cases = benchCases({ python: stubsDir !== undefined, stubsDir: stubsDir ?? "" });
+  const cases = benchCases({ python: stubsDir !== undefined, stubsDir: stubsDir ?? "" }).filter(
+    (c) => !onlyCases || onlyCases.includes(c.id),
+  );
   const servers = new Map<BenchCase, RunningServer>();
   const results = new Map<BenchCase, { runs: LoadResult[]; cpuMicrosPerCall: number[] }>();
   try {
@@ -133,6 +142,7 @@ async function main(): Promise<void> {
       chainPairSec: CHAIN_PAIR_SEC,
     });
     console.log(report);
+    if (onlyCases) return;
     const out = new URL(quick ? "results/latest-quick.md" : "results/latest.md", import.meta.url);
     await writeFile(out, report);
     console.error(`bench: wrote ${out.pathname}`);
@@ -145,7 +155,8 @@ async function main(): Promise<void> {
 /**
  * The interceptor chain's cost, measured CHAIN_PAIRS times on the server
  * with and without it, run one right after the other (ABBA order), each
- * for about CHAIN_PAIR_SEC: 1 - (calls/s with) / (calls/s without), per pair.
+ * for about CHAIN_PAIR_SEC after a warm-up of about CHAIN_PAIR_WARM_UP_SEC:
+ * 1 - (calls/s with) / (calls/s without), per pair.
  */
 async function measureChainPairs(
   cases: BenchCase[],
@@ -162,6 +173,11 @@ async function measureChainPairs(
       const server = servers.get(c);
       const rate = median(results.get(c)?.runs.map((r) => r.reqPerSec) ?? []);
       if (!server || !Number.isFinite(rate)) return costs;
+      // Warmed up right before, as every round's run is: a server that sat
+      // idle while the other ran starts cold (caches, a heap the idle-time
+      // memory reducer shrank), and the one with more to do pays more for it.
+      const warmUpRequests = Math.max(500, Math.round(rate * CHAIN_PAIR_WARM_UP_SEC));
+      check(c, await h2load(c, server.port, { ...H2_LOAD, requests: warmUpRequests }), warmUpRequests);
       const requests = Math.max(500, Math.round(rate * CHAIN_PAIR_SEC));
       process.stderr.write(`chain pair ${pair}/${CHAIN_PAIRS}: ${c.label} … `);
       const load = await h2load(c, server.port, { ...H2_LOAD, requests });
