@@ -282,10 +282,16 @@ for (const withInterceptor of [false, true])
     });
 
     it("ends a stream on time even when the implementation ignores its signal", async () => {
+      tallies = [];
       const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("deaf", 1));
       assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
       // The implementation would go on for 2 s.
       assert.ok(answer.endedAfterMs < 1_500, `ended after ${answer.endedAfterMs} ms`);
+      if (withInterceptor) {
+        // Stopped at its next message, with the reason the client got.
+        for (let i = 0; i < 50 && tallies[0]?.end === ""; i++) await sleep(10);
+        assert.equal(tallies[0]?.end, "DeadlineExceeded");
+      }
     });
 
     it("aborts the implementation when the client cancels", async () => {

@@ -120,6 +120,8 @@ interface Encoder {
  */
 class ServerStreamCall {
   private ended = false;
+  /** The error the call ended with, if it did not end well. */
+  private endedWith: ConnectError | undefined;
   private bytesOut = 0;
   /** Resumes a loop waiting for the stream's buffer to drain. */
   private wake: (() => void) | undefined;
@@ -161,8 +163,10 @@ class ServerStreamCall {
         return;
       }
       if (this.ended) {
-        // Ended meanwhile, and the implementation did not stop: stop it.
-        await messages.return?.();
+        // Ended meanwhile (deadline, cancel, shutdown) and the implementation
+        // did not stop: stop it with the reason, which the interceptors then
+        // record as the client saw it.
+        await messages.throw?.(this.endedWith).catch(() => undefined);
         return;
       }
       let frame: Buffer;
@@ -207,6 +211,7 @@ class ServerStreamCall {
   end(error: ConnectError | undefined, stream?: OpenStream): void {
     if (this.ended) return;
     this.ended = true;
+    this.endedWith = error;
     const { res, context } = this;
     const trailer = error
       ? setErrorTrailer(context.responseTrailer, error)
