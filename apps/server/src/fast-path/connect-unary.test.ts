@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { Health } from "@greeter/proto/health/v1/health_pb.js";
 import { InflightCalls } from "./call-context.js";
 import { createConnectUnaryFastPath } from "./connect-unary.js";
 
@@ -31,7 +32,11 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
 
 before(async () => {
   const fastPath = createConnectUnaryFastPath(
-    [{ method: Greeter.method.greet, impl: greet as never }],
+    [
+      { method: Greeter.method.greet, impl: greet as never },
+      // A method without NO_SIDE_EFFECTS: Connect allows no GET for it.
+      { method: Health.method.check, impl: (() => ({})) as never },
+    ],
     {
       readMaxBytes: 1024,
       writeMaxBytes: 1024,
@@ -139,12 +144,40 @@ describe("the unary Connect fast path", () => {
           body: "{}",
         },
       ],
-      ["get", { method: "GET" }],
     ];
     for (const [name, init] of cases) {
       const res = await fetch(`${url}/greeter.v1.Greeter/Greet?encoding=json&message=%7B%7D`, init);
       assert.equal(res.headers.get("x-fallback"), "1", name);
     }
-    assert.equal(fallbacks, before + cases.length);
+    // GET: a compressed message, an unknown encoding, a method with side effects.
+    const gets = [
+      "/greeter.v1.Greeter/Greet?encoding=json&message=%7B%7D&compression=gzip",
+      "/greeter.v1.Greeter/Greet?encoding=yaml&message=%7B%7D",
+      "/grpc.health.v1.Health/Check?encoding=json&message=%7B%7D",
+    ];
+    for (const path of gets) assert.equal((await fetch(`${url}${path}`)).headers.get("x-fallback"), "1", path);
+    assert.equal(fallbacks, before + cases.length + gets.length);
+  });
+
+  it("answers GET calls, JSON or base64 binary in the query, as connect-node does", async () => {
+    let header: Headers | undefined;
+    for (const useBinaryFormat of [false, true]) {
+      const client = createClient(
+        Greeter,
+        createConnectTransport({ baseUrl: url, httpVersion: "1.1", useBinaryFormat, useHttpGet: true }),
+      );
+      const res = await client.greet({ name: "Ada" }, { onHeader: (h) => (header = h) });
+      assert.equal(res.greeting, "Hello, Ada!");
+      assert.equal(header?.get("x-fallback"), null);
+    }
+    const failed = await fetch(
+      `${url}/greeter.v1.Greeter/Greet?encoding=json&message=${encodeURIComponent('{"name":"fail"}')}`,
+    );
+    assert.equal(failed.status, 400);
+    assert.deepEqual(await failed.json(), { code: "failed_precondition", message: "nope" });
+    const broken = await fetch(`${url}/greeter.v1.Greeter/Greet?encoding=json&message=%7B%22name`);
+    assert.equal(((await broken.json()) as { code: string }).code, "invalid_argument");
+    const big = await fetch(`${url}/greeter.v1.Greeter/Greet?encoding=json&message=${"x".repeat(2000)}`);
+    assert.equal(((await big.json()) as { code: string }).code, "resource_exhausted");
   });
 });

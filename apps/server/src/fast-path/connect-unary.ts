@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { corsHeaders } from "./browser-origin.js";
@@ -11,10 +12,12 @@ import {
   type FastRequest,
   type FastResponse,
   MAX_TIMEOUT_MS,
+  type PreparedRoute,
   plainPostRoute,
   readBody,
   routesByPath,
   runUnaryCall,
+  tooLarge,
   type UnaryRoute,
 } from "./unary-call.js";
 
@@ -22,13 +25,14 @@ const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
 
 /**
- * Unary Connect calls (POST, JSON or binary, HTTP/1.1 or HTTP/2), answered
- * without connect-node's streaming pipeline; see grpc-unary.ts for why.
+ * Unary Connect calls (POST, and GET for methods without side effects;
+ * JSON or binary; HTTP/1.1 or HTTP/2), answered without connect-node's
+ * streaming pipeline; see grpc-unary.ts for why.
  *
  * It takes the plain case only and leaves the rest to connect-node, whose
- * answers stay the reference: GET requests, compressed bodies, a
- * `connect-protocol-version` other than 1, and browsers from origins CORS
- * does not allow (browser-origin.ts).
+ * answers stay the reference: compressed bodies and messages, a
+ * `connect-protocol-version` other than 1, GET for other methods, and
+ * browsers from origins CORS does not allow (browser-origin.ts).
  */
 export function createConnectUnaryFastPath(
   routes: readonly UnaryRoute[],
@@ -39,6 +43,7 @@ export function createConnectUnaryFastPath(
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
+    if (req.method === "GET") return handleGet(req, res);
     const route = plainPostRoute(byPath, req, "content-encoding");
     if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
@@ -50,47 +55,86 @@ export function createConnectUnaryFastPath(
     if (!cors) return false;
 
     readBody(req, options.readMaxBytes, (body) => {
-      if (body instanceof ConnectError) {
-        respondError(res, cors, body, undefined, undefined);
-        return;
-      }
-      const request = parseRequest(body, route.method.input, binary);
-      const rawTimeout = req.headers["connect-timeout-ms"];
-      const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
-      const invalid = request instanceof ConnectError ? request : timeout.error;
-      if (invalid) {
-        respondError(res, cors, invalid, undefined, undefined);
-        return;
-      }
-      let encoding: string | undefined;
-      const call = {
-        req,
-        res,
-        route,
-        protocolName: "connect",
-        request,
-        bytesIn: body.byteLength,
-        encode: (message: Message) => {
-          const encoded = binary
-            ? toBinary(route.method.output, message)
-            : Buffer.from(toJsonString(route.method.output, message));
-          checkWriteSize(encoded, options.writeMaxBytes);
-          const compressed = compressResponse(encoded, req.headers["accept-encoding"], options.compressMinBytes);
-          encoding = compressed.encoding;
-          return compressed.bytes;
-        },
-        timeoutMs: timeout.timeoutMs,
-        inflight,
-      };
-      const type = binary ? PROTO_TYPE : "application/json";
-      void runUnaryCall(
-        call,
-        (encoded, context) =>
-          send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
-        (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
-      );
+      if (body instanceof ConnectError) respondError(res, cors, body, undefined, undefined);
+      else serve(req, res, route, cors, body, binary);
     });
     return true;
+  }
+
+  /**
+   * Connect's GET form of a unary call, for methods without side effects:
+   * the message in the query (`encoding`, `message`, `base64`), so browsers
+   * and caches can treat the call as any GET. Compressed messages stay
+   * with connect-node.
+   */
+  function handleGet(req: FastRequest, res: FastResponse): boolean {
+    const url = req.url ?? "";
+    const queryAt = url.indexOf("?");
+    if (queryAt < 0) return false;
+    const route = byPath.get(url.slice(0, queryAt));
+    if (route?.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) return false;
+    const query = new URLSearchParams(url.slice(queryAt + 1));
+    const encoding = query.get("encoding");
+    if (encoding !== "json" && encoding !== "proto") return false;
+    const compression = query.get("compression");
+    if (compression !== null && compression !== "identity") return false;
+    const cors = corsHeaders(req.headers, options.corsOrigins);
+    if (!cors) return false;
+
+    const message = query.get("message") ?? "";
+    const body = query.get("base64") === "1" ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
+    if (body.byteLength > options.readMaxBytes) {
+      respondError(res, cors, tooLarge(options.readMaxBytes), undefined, undefined);
+    } else {
+      serve(req, res, route, cors, body, encoding === "proto");
+    }
+    return true;
+  }
+
+  /** Runs a call whose request message is read, and answers it. */
+  function serve(
+    req: FastRequest,
+    res: FastResponse,
+    route: PreparedRoute,
+    cors: Record<string, string>,
+    body: Buffer,
+    binary: boolean,
+  ): void {
+    const request = parseRequest(body, route.method.input, binary);
+    const rawTimeout = req.headers["connect-timeout-ms"];
+    const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+    const invalid = request instanceof ConnectError ? request : timeout.error;
+    if (invalid) {
+      respondError(res, cors, invalid, undefined, undefined);
+      return;
+    }
+    let encoding: string | undefined;
+    const call = {
+      req,
+      res,
+      route,
+      protocolName: "connect",
+      request,
+      bytesIn: body.byteLength,
+      encode: (message: Message) => {
+        const encoded = binary
+          ? toBinary(route.method.output, message)
+          : Buffer.from(toJsonString(route.method.output, message));
+        checkWriteSize(encoded, options.writeMaxBytes);
+        const compressed = compressResponse(encoded, req.headers["accept-encoding"], options.compressMinBytes);
+        encoding = compressed.encoding;
+        return compressed.bytes;
+      },
+      timeoutMs: timeout.timeoutMs,
+      inflight,
+    };
+    const type = binary ? PROTO_TYPE : "application/json";
+    void runUnaryCall(
+      call,
+      (encoded, context) =>
+        send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
+      (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
+    );
   }
 
   return { handle };

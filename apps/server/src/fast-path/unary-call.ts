@@ -74,7 +74,7 @@ export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer
     size += chunk.length;
     if (size > maxBytes) {
       over = true;
-      done(new ConnectError(`message size is larger than configured readMaxBytes ${maxBytes}`, Code.ResourceExhausted));
+      done(tooLarge(maxBytes));
       return;
     }
     chunks.push(chunk);
@@ -82,6 +82,11 @@ export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer
   req.once("end", () => {
     if (!over) done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
   });
+}
+
+/** RESOURCE_EXHAUSTED for a request message over the limit, as connect-node words it. */
+export function tooLarge(maxBytes: number): ConnectError {
+  return new ConnectError(`message size is larger than configured readMaxBytes ${maxBytes}`, Code.ResourceExhausted);
 }
 
 /** One call, ready to run: what the protocol code parsed from the request. */

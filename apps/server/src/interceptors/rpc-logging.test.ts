@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import {
+  compressionGzip,
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
 import { createClientMetadataInterceptor } from "@greeter/interceptors";
 import { Greeter, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { captureLogs, startTestServer, type TestServer } from "../testing.js";
@@ -17,7 +22,7 @@ const clientMetadata = createClientMetadataInterceptor({
   os: "test-os",
 });
 
-// The fast path takes the first three, connect-node the GET; each must log the same way.
+// The fast paths take the first four, connect-node the compressed call; each must log the same way.
 const PROTOCOLS: Record<string, { transport: (baseUrl: string) => Transport; protocol: string }> = {
   "gRPC (h2c)": {
     transport: (baseUrl) => createGrpcTransport({ baseUrl, interceptors: [clientMetadata] }),
@@ -34,6 +39,17 @@ const PROTOCOLS: Record<string, { transport: (baseUrl: string) => Transport; pro
   "Connect GET (HTTP/1.1)": {
     transport: (baseUrl) =>
       createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true, interceptors: [clientMetadata] }),
+    protocol: "connect",
+  },
+  "Connect JSON, gzip request (HTTP/1.1)": {
+    transport: (baseUrl) =>
+      createConnectTransport({
+        baseUrl,
+        httpVersion: "1.1",
+        sendCompression: compressionGzip,
+        compressMinBytes: 0,
+        interceptors: [clientMetadata],
+      }),
     protocol: "connect",
   },
 };
