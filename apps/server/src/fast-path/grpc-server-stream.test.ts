@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
@@ -13,15 +12,13 @@ import {
   type GreetStreamRequest,
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { type BareHttp2Server, startBareHttp2Server } from "./bare-http2-server.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcServerStreamFastPath } from "./grpc-server-stream.js";
-import { offerRawStream } from "./raw-http2-exchange.js";
 
-// The streaming fast path alone on a bare node:http2 server: whatever it
-// does not take gets a 404, so every passing call here went through it.
-let server: http2.Http2Server;
-let url: string;
-let fallbacks = 0;
+// The streaming fast path alone on a bare node:http2 server
+// (bare-http2-server.ts): every passing call here went through it.
+let server: BareHttp2Server;
 let shutdown: AbortController;
 /** Why the last implementation that watched its signal was stopped. */
 let lastAbortReason: unknown;
@@ -29,7 +26,6 @@ let lastAbortReason: unknown;
 let tallies: { messages: number; end: string }[] = [];
 /** Whether the last "flood" implementation was stopped (its finally ran). */
 let floodStopped = false;
-const sessions = new Set<http2.ServerHttp2Session>();
 const MAX_MESSAGE_BYTES = 1024;
 
 async function* greetStream(req: GreetStreamRequest, ctx: HandlerContext) {
@@ -116,25 +112,10 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
     },
     new InflightCalls(shutdown.signal),
   );
-  fallbacks = 0;
-  server = http2.createServer();
-  server.on("stream", (stream, headers) => {
-    if (offerRawStream(stream, headers, fastPath.handle)) return;
-    fallbacks++;
-    stream.respond({ ":status": 404 }, { endStream: true });
-  });
-  server.on("session", (session) => sessions.add(session));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startBareHttp2Server("raw stream", fastPath.handle);
 }
 
-async function stopServer(): Promise<void> {
-  for (const session of sessions) session.destroy();
-  sessions.clear();
-  await new Promise((resolve) => server.close(resolve));
-}
-
-const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: server.url }));
 
 /** Reads a whole stream: the greetings, then the error it ended with, if any. */
 async function collect(
@@ -162,7 +143,7 @@ interface RawAnswer {
 /** One GreetStream request with no client library to add or check anything. */
 function rawCall(headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(url);
+    const session = http2.connect(server.url);
     const started = Date.now();
     const stream = session.request({
       ":method": "POST",
@@ -212,7 +193,7 @@ function envelopes(body: Buffer): { flags: number; payload: Buffer }[] {
 for (const withInterceptor of [false, true])
   describe(`the server-streaming gRPC fast path, ${withInterceptor ? "with" : "without"} an interceptor`, () => {
     before(() => startServer(withInterceptor ? [tallying] : []));
-    after(stopServer);
+    after(() => server.stop());
 
     it("sends every message in order, with the implementation's headers and trailers", async () => {
       tallies = [];
@@ -305,7 +286,7 @@ for (const withInterceptor of [false, true])
     });
 
     it("stops an implementation stuck behind a full window when the client goes away", async () => {
-      const session = http2.connect(url);
+      const session = http2.connect(server.url);
       const stream = session.request({
         ":method": "POST",
         ":path": "/greeter.v1.Greeter/GreetStream",
@@ -329,7 +310,7 @@ for (const withInterceptor of [false, true])
       const answer = await call;
       assert.equal(answer.trailers["grpc-status"], String(Code.Unavailable));
       // The other tests need a server that is not shutting down.
-      await stopServer();
+      await server.stop();
       await startServer(withInterceptor ? [tallying] : []);
     });
 
@@ -359,12 +340,12 @@ for (const withInterceptor of [false, true])
     });
 
     it("leaves gRPC-Web, compressed requests and other methods to connect-node", async () => {
-      const before = fallbacks;
+      const before = server.fallbacks;
       const web = await rawCall({ "content-type": "application/grpc-web+proto" }, requestFrame("Ada", 1));
       assert.equal(web.headers[":status"], 404);
       const gzipped = await rawCall({ "grpc-encoding": "gzip" }, requestFrame("Ada", 1));
       assert.equal(gzipped.headers[":status"], 404);
       await assert.rejects(client().greet({ name: "Ada" }));
-      assert.equal(fallbacks, before + 3);
+      assert.equal(server.fallbacks, before + 3);
     });
   });

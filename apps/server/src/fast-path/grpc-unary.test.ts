@@ -1,23 +1,19 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { type BareHttp2Server, type Http2Api, startBareHttp2Server } from "./bare-http2-server.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcUnaryFastPath } from "./grpc-unary.js";
-import { offerRawStream } from "./raw-http2-exchange.js";
 
-// The fast path alone on a bare node:http2 server: whatever it does not take
-// gets a 404, so every passing call here went through it.
-let server: http2.Http2Server;
-let url: string;
-let fallbacks = 0;
+// The fast path alone on a bare node:http2 server (bare-http2-server.ts):
+// every passing call here went through it.
+let server: BareHttp2Server;
 let lastAbortReason: unknown;
 const shutdown = new AbortController();
-const sessions = new Set<http2.ServerHttp2Session>();
 
 async function greet(req: GreetingRequest, ctx: HandlerContext) {
   ctx.responseHeader.set("x-seen-header", ctx.requestHeader.get("x-custom") ?? "");
@@ -37,9 +33,7 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
   return create(GreetingResponseSchema, { greeting: `Hello, ${req.name}!` });
 }
 
-type Api = "compatibility API" | "raw stream";
-
-async function startServer(api: Api): Promise<void> {
+async function startServer(api: Http2Api): Promise<void> {
   const greetMethod = Greeter.method.greet;
   const fastPath = createGrpcUnaryFastPath(
     [{ method: greetMethod, impl: greet as never }],
@@ -53,34 +47,10 @@ async function startServer(api: Api): Promise<void> {
     },
     new InflightCalls(shutdown.signal),
   );
-  fallbacks = 0;
-  if (api === "compatibility API") {
-    server = http2.createServer((req, res) => {
-      if (fastPath.handle(req, res)) return;
-      fallbacks++;
-      res.writeHead(404).end();
-    });
-  } else {
-    server = http2.createServer();
-    server.on("stream", (stream, headers) => {
-      if (offerRawStream(stream, headers, fastPath.handle)) return;
-      fallbacks++;
-      stream.respond({ ":status": 404 }, { endStream: true });
-    });
-  }
-  server.on("session", (session) => sessions.add(session));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startBareHttp2Server(api, fastPath.handle);
 }
 
-async function stopServer(): Promise<void> {
-  // Clients keep their connections open; close() would wait for them.
-  for (const session of sessions) session.destroy();
-  sessions.clear();
-  await new Promise((resolve) => server.close(resolve));
-}
-
-const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: server.url }));
 
 /** One raw Greet request, with no client library to add or check anything; resolves when it ends. */
 function rawGreet(
@@ -88,7 +58,7 @@ function rawGreet(
   body: Buffer,
 ): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(url);
+    const session = http2.connect(server.url);
     const stream = session.request({ ":method": "POST", ":path": "/greeter.v1.Greeter/Greet", ...headers });
     let responseHeaders: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
@@ -118,7 +88,7 @@ const greetFrame = (name: string): Buffer =>
 for (const api of ["compatibility API", "raw stream"] as const)
   describe(`the unary gRPC fast path, ${api}`, () => {
     before(() => startServer(api));
-    after(stopServer);
+    after(() => server.stop());
 
     it("answers with the implementation's message, headers and trailers", async () => {
       let header: Headers | undefined;
@@ -186,7 +156,7 @@ for (const api of ["compatibility API", "raw stream"] as const)
     });
 
     it("answers binary gRPC-Web too, status in the trailer frame", async () => {
-      const web = createClient(Greeter, createGrpcWebTransport({ baseUrl: url, httpVersion: "2" }));
+      const web = createClient(Greeter, createGrpcWebTransport({ baseUrl: server.url, httpVersion: "2" }));
       assert.equal((await web.greet({ name: "Grace" })).greeting, "Hello, Grace!");
       await assert.rejects(web.greet({ name: "fail" }), (e: unknown) => {
         const err = ConnectError.from(e);
@@ -197,34 +167,34 @@ for (const api of ["compatibility API", "raw stream"] as const)
     });
 
     it("adds CORS headers for allowed browser origins and leaves other origins to Fastify", async () => {
-      const before = fallbacks;
+      const before = server.fallbacks;
       const request = async (origin: string) =>
         (await rawGreet({ "content-type": "application/grpc-web+proto", origin }, greetFrame("Ada"))).headers;
       const allowed = await request("http://allowed.example");
       assert.equal(allowed[":status"], 200);
       assert.equal(allowed["access-control-allow-origin"], "http://allowed.example");
       assert.match(String(allowed["access-control-expose-headers"]), /Grpc-Status/i);
-      assert.equal(fallbacks, before);
+      assert.equal(server.fallbacks, before);
       const refused = await request("http://evil.example");
       assert.equal(refused[":status"], 404);
-      assert.equal(fallbacks, before + 1);
+      assert.equal(server.fallbacks, before + 1);
     });
 
     it("leaves compressed calls and other methods to connect-node", async () => {
-      const before = fallbacks;
-      const gzipClient = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
+      const before = server.fallbacks;
+      const gzipClient = createClient(Greeter, createGrpcTransport({ baseUrl: server.url }));
       await assert.rejects(async () => {
         for await (const _ of gzipClient.greetStream({ name: "Ada", count: 1 })) {
           // not reached: the fallback answers 404
         }
       });
-      assert.equal(fallbacks, before + 1);
+      assert.equal(server.fallbacks, before + 1);
       const { headers } = await rawGreet(
         { "content-type": "application/grpc", "grpc-encoding": "gzip" },
         Buffer.alloc(0),
       );
       const status = headers[":status"];
       assert.equal(status, 404);
-      assert.equal(fallbacks, before + 2);
+      assert.equal(server.fallbacks, before + 2);
     });
   });

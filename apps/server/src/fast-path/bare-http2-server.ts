@@ -1,0 +1,58 @@
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { offerRawStream, type RawHttp2Request, type RawHttp2Response } from "./raw-http2-exchange.js";
+import type { FastRequest, FastResponse } from "./unary-call.js";
+
+/** How a test server hands calls to a fast path: as Node's compatibility API does, or on the stream itself. */
+export type Http2Api = "compatibility API" | "raw stream";
+
+/** A bare node:http2 server in front of one fast path, for its tests. */
+export interface BareHttp2Server {
+  readonly url: string;
+  /** Calls the fast path left: each got a 404. */
+  readonly fallbacks: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node:http2 server on a free loopback port where `handle` (a
+ * fast path) sees every call and whatever it does not take gets a 404, so
+ * every call a test sees answered went through the fast path.
+ */
+type RawHandler = (req: RawHttp2Request, res: RawHttp2Response) => boolean;
+type FastHandler = (req: FastRequest, res: FastResponse) => boolean;
+
+export function startBareHttp2Server(api: "raw stream", handle: RawHandler): Promise<BareHttp2Server>;
+export function startBareHttp2Server(api: Http2Api, handle: FastHandler): Promise<BareHttp2Server>;
+export async function startBareHttp2Server(api: Http2Api, handle: RawHandler | FastHandler): Promise<BareHttp2Server> {
+  let fallbacks = 0;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let server: http2.Http2Server;
+  if (api === "compatibility API") {
+    server = http2.createServer((req, res) => {
+      if ((handle as FastHandler)(req, res)) return;
+      fallbacks++;
+      res.writeHead(404).end();
+    });
+  } else {
+    server = http2.createServer();
+    server.on("stream", (stream, headers) => {
+      if (offerRawStream(stream, headers, handle)) return;
+      fallbacks++;
+      stream.respond({ ":status": 404 }, { endStream: true });
+    });
+  }
+  server.on("session", (session) => sessions.add(session));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get fallbacks() {
+      return fallbacks;
+    },
+    async stop() {
+      // Clients keep their connections open; close() would wait for them.
+      for (const session of sessions) session.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
