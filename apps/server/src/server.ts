@@ -123,12 +123,19 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const grpcStreamFastPath = createGrpcServerStreamFastPath(routes.serverStreaming, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
-        if (grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || grpcWebText.handle(req, res)) return;
+        if (
+          grpcFastPath.handle(req, res) ||
+          connectFastPath.handle(req, res) ||
+          grpcStreamFastPath.handle(req, res) ||
+          grpcWebText.handle(req, res)
+        ) {
+          return;
+        }
         dual(req, res);
       };
       // HTTP/2 calls the fast paths take are answered on the stream itself,
       // before Node's compatibility API wraps it (raw-http2-exchange.ts);
-      // server-streaming gRPC calls have a fast path there only.
+      // server-streaming gRPC (not gRPC-Web) calls have a fast path there only.
       const takeStream: StreamTaker = (stream, headers) =>
         offerRawStream(
           stream,

@@ -1,9 +1,12 @@
 import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 
-/** gRPC (HTTP/2) content types; gRPC-Web's have their own. */
+/** gRPC (HTTP/2) content types. */
 export const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
+/** Binary gRPC-Web content types (the text mode is grpc-web-text/). */
+export const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
 
 /**
  * The one message of a request body that must hold exactly one envelope,
@@ -57,5 +60,13 @@ export function envelope(bytes: Uint8Array, compressed: boolean): Buffer {
   frame[0] = compressed ? 1 : 0;
   frame.writeUInt32BE(bytes.byteLength, 1);
   frame.set(bytes, 5);
+  return frame;
+}
+
+/** gRPC-Web's last frame: the status and trailers, in the body because HTTP/1.1 has no trailers a browser can read. */
+export function trailerFrame(trailer: Headers): Buffer {
+  const bytes = trailerSerialize(trailer);
+  const frame = envelope(bytes, false);
+  frame[0] = trailerFlag;
   return frame;
 }

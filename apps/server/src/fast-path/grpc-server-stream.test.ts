@@ -1,24 +1,32 @@
 import assert from "node:assert/strict";
+import http from "node:http";
 import http2 from "node:http2";
+import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
   Greeter,
   GreetingResponseSchema,
   type GreetStreamRequest,
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareHttp2Server, startBareHttp2Server } from "./bare-http2-server.js";
+import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "./bare-test-server.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcServerStreamFastPath } from "./grpc-server-stream.js";
 
-// The streaming fast path alone on a bare node:http2 server
-// (bare-http2-server.ts): every passing call here went through it.
-let server: BareHttp2Server;
+// The streaming fast path alone on a bare server (bare-test-server.ts):
+// every passing call here went through it.
+let server: BareServer;
+
+/** The protocols and HTTP versions the path serves, each tested alike. */
+const WIRES = ["gRPC, raw HTTP/2", "gRPC-Web, HTTP/1.1", "gRPC-Web, raw HTTP/2"] as const;
+type Wire = (typeof WIRES)[number];
+let wire: Wire = "gRPC, raw HTTP/2";
+const isWeb = (): boolean => wire !== "gRPC, raw HTTP/2";
 let shutdown: AbortController;
 /** Why the last implementation that watched its signal was stopped. */
 let lastAbortReason: unknown;
@@ -112,10 +120,20 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
     },
     new InflightCalls(shutdown.signal),
   );
-  server = await startBareHttp2Server("raw stream", fastPath.handle);
+  server =
+    wire === "gRPC-Web, HTTP/1.1"
+      ? await startBareHttp1Server(fastPath.handle)
+      : await startBareHttp2Server("raw stream", fastPath.handle);
 }
 
-const client = () => createClient(Greeter, createGrpcTransport({ baseUrl: server.url }));
+const client = () => {
+  const baseUrl = server.url;
+  const transport =
+    wire === "gRPC, raw HTTP/2"
+      ? createGrpcTransport({ baseUrl })
+      : createGrpcWebTransport({ baseUrl, httpVersion: wire === "gRPC-Web, HTTP/1.1" ? "1.1" : "2" });
+  return createClient(Greeter, transport);
+};
 
 /** Reads a whole stream: the greetings, then the error it ended with, if any. */
 async function collect(
@@ -133,42 +151,85 @@ async function collect(
 }
 
 interface RawAnswer {
+  status: number;
   headers: http2.IncomingHttpHeaders;
-  trailers: http2.IncomingHttpHeaders;
+  /** HTTP/2 trailers (gRPC), or gRPC-Web's trailer frame. */
+  trailers: Record<string, string | string[] | undefined>;
+  /** The message frames. */
   body: Buffer;
-  /** When the trailers came, in ms after the request was sent. */
+  /** When the status came, in ms after the request was sent. */
   endedAfterMs: number;
 }
 
-/** One GreetStream request with no client library to add or check anything. */
-function rawCall(headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(server.url);
-    const started = Date.now();
-    const stream = session.request({
-      ":method": "POST",
-      ":path": "/greeter.v1.Greeter/GreetStream",
-      "content-type": "application/grpc",
-      ...headers,
-    });
-    const answer: RawAnswer = { headers: {}, trailers: {}, body: Buffer.alloc(0), endedAfterMs: -1 };
-    const chunks: Buffer[] = [];
-    stream.on("response", (h) => {
-      answer.headers = h;
-    });
-    stream.on("trailers", (t) => {
-      answer.trailers = t;
-      answer.endedAfterMs = Date.now() - started;
-    });
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("error", reject);
-    stream.on("close", () => {
-      session.close();
-      answer.body = Buffer.concat(chunks);
-      resolve(answer);
-    });
-    stream.end(body);
+const GREET_STREAM = "/greeter.v1.Greeter/GreetStream";
+
+/** Opens one GreetStream request with no client library to add or check anything; `cancel` abandons it. */
+function rawRequest(headers: Record<string, string>, body: Buffer) {
+  const contentType = isWeb() ? "application/grpc-web+proto" : "application/grpc";
+  const all = { "content-type": contentType, ...headers };
+  if (wire === "gRPC-Web, HTTP/1.1") {
+    const req = http.request(`${server.url}${GREET_STREAM}`, { method: "POST", headers: all });
+    req.end(body);
+    return {
+      response: new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Readable }>(
+        (resolve, reject) => {
+          req.once("response", (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+          req.once("error", reject);
+        },
+      ),
+      cancel: () => req.destroy(),
+    };
+  }
+  const session = http2.connect(server.url);
+  const stream = session.request({ ":method": "POST", ":path": GREET_STREAM, ...all });
+  stream.end(body);
+  stream.on("close", () => session.close());
+  return {
+    response: new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Readable }>((resolve, reject) => {
+      stream.once("response", (h) => resolve({ status: Number(h[":status"]), headers: h, body: stream }));
+      stream.once("error", reject);
+    }),
+    stream,
+    cancel: () => {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      session.destroy();
+    },
+  };
+}
+
+/** One whole GreetStream call, raw: head, message frames, status. */
+async function rawCall(headers: Record<string, string>, body: Buffer): Promise<RawAnswer> {
+  const started = Date.now();
+  const call = rawRequest(headers, body);
+  const answer: RawAnswer = { status: 0, headers: {}, trailers: {}, body: Buffer.alloc(0), endedAfterMs: -1 };
+  call.stream?.once("trailers", (t) => {
+    answer.trailers = t;
+    answer.endedAfterMs = Date.now() - started;
   });
+  const response = await call.response;
+  answer.status = response.status;
+  answer.headers = response.headers;
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk as Buffer);
+  const received = Buffer.concat(chunks);
+  if (!isWeb()) {
+    answer.body = received;
+    return answer;
+  }
+  // gRPC-Web: the last frame (flag 0x80) holds the status, as header lines.
+  const frames = envelopes(received);
+  const last = frames.at(-1);
+  if (last && last.flags & 0x80) {
+    for (const line of last.payload.toString("latin1").split("\r\n")) {
+      const colon = line.indexOf(":");
+      if (colon > 0) answer.trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    answer.endedAfterMs = Date.now() - started;
+    answer.body = received.subarray(0, received.length - 5 - last.payload.length);
+  } else {
+    answer.body = received;
+  }
+  return answer;
 }
 
 const requestFrame = (name: string, count: number): Buffer => {
@@ -190,162 +251,159 @@ function envelopes(body: Buffer): { flags: number; payload: Buffer }[] {
   return out;
 }
 
-for (const withInterceptor of [false, true])
-  describe(`the server-streaming gRPC fast path, ${withInterceptor ? "with" : "without"} an interceptor`, () => {
-    before(() => startServer(withInterceptor ? [tallying] : []));
-    after(() => server.stop());
-
-    it("sends every message in order, with the implementation's headers and trailers", async () => {
-      tallies = [];
-      let header: Headers | undefined;
-      let trailer: Headers | undefined;
-      const greetings: string[] = [];
-      for await (const m of client().greetStream(
-        { name: "Ada", count: 5 },
-        { headers: { "x-custom": "c" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
-      )) {
-        greetings.push(m.greeting);
-      }
-      assert.deepEqual(greetings, ["Ada 0", "Ada 1", "Ada 2", "Ada 3", "Ada 4"]);
-      assert.equal(header?.get("x-seen-header"), "c");
-      assert.equal(trailer?.get("x-trailer"), "t");
-      if (withInterceptor) {
-        assert.equal(header?.get("x-interceptor"), "seen");
-        assert.deepEqual(tallies, [{ messages: 5, end: "ok" }]);
-      }
-    });
-
-    it("keeps every message intact when the client's window fills and the server must wait", async () => {
-      // About 150 KB, more than HTTP/2's default 64 KB window: the server waits for 'drain'.
-      const count = 5_000;
-      const { greetings, error } = await collect("a name long enough to make the messages bigger", count);
-      assert.equal(error, undefined);
-      assert.equal(greetings.length, count);
-      for (let i = 0; i < count; i += 499) {
-        assert.equal(greetings[i], `a name long enough to make the messages bigger ${i}`);
-      }
-    });
-
-    it("ends with a ConnectError's code, message and metadata after the messages sent before it", async () => {
-      tallies = [];
-      const { greetings, error } = await collect("fail", 5);
-      assert.deepEqual(greetings, ["fail 0", "fail 1"]);
-      assert.equal(error?.code, Code.FailedPrecondition);
-      assert.equal(error?.rawMessage, "no third greeting");
-      assert.equal(error?.metadata.get("x-error-meta"), "m");
-      assert.equal(error?.metadata.get("x-trailer"), "t");
-      if (withInterceptor) assert.deepEqual(tallies, [{ messages: 2, end: "FailedPrecondition" }]);
-    });
-
-    it("ends with INTERNAL, without the message, for anything but a ConnectError", async () => {
-      const { greetings, error } = await collect("bug", 5);
-      assert.deepEqual(greetings, ["bug 0"]);
-      assert.equal(error?.code, Code.Internal);
-      assert.equal(error?.rawMessage, "internal error");
-    });
-
-    it("ends with RESOURCE_EXHAUSTED at a message over the size limit, and the interceptors learn it", async () => {
-      tallies = [];
-      const { greetings, error } = await collect("big", 5);
-      assert.deepEqual(greetings, ["big 0"]);
-      assert.equal(error?.code, Code.ResourceExhausted);
-      if (withInterceptor) assert.deepEqual(tallies, [{ messages: 2, end: "ResourceExhausted" }]);
-    });
-
-    it("ends a stream at its grpc-timeout with DEADLINE_EXCEEDED and aborts the implementation", async () => {
-      lastAbortReason = undefined;
-      const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("slow", 1));
-      assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
-      assert.ok(envelopes(answer.body).length >= 2, "messages before the deadline were sent");
-      assert.ok(answer.endedAfterMs < 2_000, `ended after ${answer.endedAfterMs} ms`);
-      for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await sleep(10);
-      assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
-    });
-
-    it("ends a stream on time even when the implementation ignores its signal", async () => {
-      tallies = [];
-      const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("deaf", 1));
-      assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
-      // The implementation would go on for 2 s.
-      assert.ok(answer.endedAfterMs < 1_500, `ended after ${answer.endedAfterMs} ms`);
-      if (withInterceptor) {
-        // Stopped at its next message, with the reason the client got.
-        for (let i = 0; i < 50 && tallies[0]?.end === ""; i++) await sleep(10);
-        assert.equal(tallies[0]?.end, "DeadlineExceeded");
-      }
-    });
-
-    it("aborts the implementation when the client cancels", async () => {
-      lastAbortReason = undefined;
-      const abort = new AbortController();
-      setTimeout(() => abort.abort(), 150);
-      const { error } = await collect("slow", 1, { signal: abort.signal });
-      assert.equal(error?.code, Code.Canceled);
-      for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await sleep(10);
-      assert.equal(ConnectError.from(lastAbortReason).code, Code.Canceled);
-    });
-
-    it("stops an implementation stuck behind a full window when the client goes away", async () => {
-      const session = http2.connect(server.url);
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/greeter.v1.Greeter/GreetStream",
-        "content-type": "application/grpc",
+for (const w of WIRES)
+  for (const withInterceptor of [false, true])
+    describe(`the server-streaming fast path, ${w}, ${withInterceptor ? "with" : "without"} an interceptor`, () => {
+      before(() => {
+        wire = w;
+        return startServer(withInterceptor ? [tallying] : []);
       });
-      stream.end(requestFrame("flood", 1));
-      // Never read: the window fills and the server waits for it to drain.
-      stream.pause();
-      await sleep(200);
-      assert.equal(floodStopped, false);
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-      for (let i = 0; i < 100 && !floodStopped; i++) await sleep(20);
-      session.destroy();
-      assert.equal(floodStopped, true);
-    });
+      after(() => server.stop());
 
-    it("ends running streams with UNAVAILABLE when the server shuts down", async () => {
-      const call = rawCall({}, requestFrame("slow", 1));
-      await sleep(150);
-      shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
-      const answer = await call;
-      assert.equal(answer.trailers["grpc-status"], String(Code.Unavailable));
-      // The other tests need a server that is not shutting down.
-      await server.stop();
-      await startServer(withInterceptor ? [tallying] : []);
-    });
+      it("sends every message in order, with the implementation's headers and trailers", async () => {
+        tallies = [];
+        let header: Headers | undefined;
+        let trailer: Headers | undefined;
+        const greetings: string[] = [];
+        for await (const m of client().greetStream(
+          { name: "Ada", count: 5 },
+          { headers: { "x-custom": "c" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+        )) {
+          greetings.push(m.greeting);
+        }
+        assert.deepEqual(greetings, ["Ada 0", "Ada 1", "Ada 2", "Ada 3", "Ada 4"]);
+        assert.equal(header?.get("x-seen-header"), "c");
+        assert.equal(trailer?.get("x-trailer"), "t");
+        if (withInterceptor) {
+          assert.equal(header?.get("x-interceptor"), "seen");
+          assert.deepEqual(tallies, [{ messages: 5, end: "ok" }]);
+        }
+      });
 
-    it("compresses the messages that reach the minimum size, for a client that accepts gzip", async () => {
-      const answer = await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("big", 1));
-      assert.equal(answer.headers["grpc-encoding"], "gzip");
-      const name = "n".repeat(120);
-      const sized = await rawCall({ "grpc-accept-encoding": "identity, gzip" }, requestFrame(name, 2));
-      assert.equal(sized.trailers["grpc-status"], "0");
-      const frames = envelopes(sized.body);
-      assert.equal(frames.length, 2);
-      for (const [i, frame] of frames.entries()) {
-        assert.equal(frame.flags, 1, "over compressMinBytes: compressed");
-        assert.equal(fromBinary(GreetingResponseSchema, gunzipSync(frame.payload)).greeting, `${name} ${i}`);
-      }
-      const small = envelopes((await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("Ada", 1))).body);
-      assert.equal(small[0]?.flags, 0, "under compressMinBytes: sent as is");
-    });
+      it("keeps every message intact when the client's window fills and the server must wait", async () => {
+        // About 150 KB, more than HTTP/2's default 64 KB window: the server waits for 'drain'.
+        const count = 5_000;
+        const { greetings, error } = await collect("a name long enough to make the messages bigger", count);
+        assert.equal(error, undefined);
+        assert.equal(greetings.length, count);
+        for (let i = 0; i < count; i += 499) {
+          assert.equal(greetings[i], `a name long enough to make the messages bigger ${i}`);
+        }
+      });
 
-    it("rejects a broken or oversized request with the status connect-node gives", async () => {
-      const broken = await rawCall({}, Buffer.from([0, 0, 0, 0, 9, 1]));
-      assert.equal(broken.trailers["grpc-status"], String(Code.InvalidArgument));
-      const oversized = await rawCall({}, requestFrame("x".repeat(2 * MAX_MESSAGE_BYTES), 1));
-      assert.equal(oversized.trailers["grpc-status"], String(Code.ResourceExhausted));
-      const badTimeout = await rawCall({ "grpc-timeout": "soon" }, requestFrame("Ada", 1));
-      assert.equal(badTimeout.trailers["grpc-status"], String(Code.InvalidArgument));
-    });
+      it("ends with a ConnectError's code, message and metadata after the messages sent before it", async () => {
+        tallies = [];
+        const { greetings, error } = await collect("fail", 5);
+        assert.deepEqual(greetings, ["fail 0", "fail 1"]);
+        assert.equal(error?.code, Code.FailedPrecondition);
+        assert.equal(error?.rawMessage, "no third greeting");
+        assert.equal(error?.metadata.get("x-error-meta"), "m");
+        assert.equal(error?.metadata.get("x-trailer"), "t");
+        if (withInterceptor) assert.deepEqual(tallies, [{ messages: 2, end: "FailedPrecondition" }]);
+      });
 
-    it("leaves gRPC-Web, compressed requests and other methods to connect-node", async () => {
-      const before = server.fallbacks;
-      const web = await rawCall({ "content-type": "application/grpc-web+proto" }, requestFrame("Ada", 1));
-      assert.equal(web.headers[":status"], 404);
-      const gzipped = await rawCall({ "grpc-encoding": "gzip" }, requestFrame("Ada", 1));
-      assert.equal(gzipped.headers[":status"], 404);
-      await assert.rejects(client().greet({ name: "Ada" }));
-      assert.equal(server.fallbacks, before + 3);
+      it("ends with INTERNAL, without the message, for anything but a ConnectError", async () => {
+        const { greetings, error } = await collect("bug", 5);
+        assert.deepEqual(greetings, ["bug 0"]);
+        assert.equal(error?.code, Code.Internal);
+        assert.equal(error?.rawMessage, "internal error");
+      });
+
+      it("ends with RESOURCE_EXHAUSTED at a message over the size limit, and the interceptors learn it", async () => {
+        tallies = [];
+        const { greetings, error } = await collect("big", 5);
+        assert.deepEqual(greetings, ["big 0"]);
+        assert.equal(error?.code, Code.ResourceExhausted);
+        if (withInterceptor) assert.deepEqual(tallies, [{ messages: 2, end: "ResourceExhausted" }]);
+      });
+
+      it("ends a stream at its grpc-timeout with DEADLINE_EXCEEDED and aborts the implementation", async () => {
+        lastAbortReason = undefined;
+        const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("slow", 1));
+        assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
+        assert.ok(envelopes(answer.body).length >= 2, "messages before the deadline were sent");
+        assert.ok(answer.endedAfterMs < 2_000, `ended after ${answer.endedAfterMs} ms`);
+        for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await sleep(10);
+        assert.equal(ConnectError.from(lastAbortReason).code, Code.DeadlineExceeded);
+      });
+
+      it("ends a stream on time even when the implementation ignores its signal", async () => {
+        tallies = [];
+        const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("deaf", 1));
+        assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
+        // The implementation would go on for 2 s.
+        assert.ok(answer.endedAfterMs < 1_500, `ended after ${answer.endedAfterMs} ms`);
+        if (withInterceptor) {
+          // Stopped at its next message, with the reason the client got.
+          for (let i = 0; i < 50 && tallies[0]?.end === ""; i++) await sleep(10);
+          assert.equal(tallies[0]?.end, "DeadlineExceeded");
+        }
+      });
+
+      it("aborts the implementation when the client cancels", async () => {
+        lastAbortReason = undefined;
+        const abort = new AbortController();
+        setTimeout(() => abort.abort(), 150);
+        const { error } = await collect("slow", 1, { signal: abort.signal });
+        assert.equal(error?.code, Code.Canceled);
+        for (let i = 0; i < 50 && lastAbortReason === undefined; i++) await sleep(10);
+        assert.equal(ConnectError.from(lastAbortReason).code, Code.Canceled);
+      });
+
+      it("stops an implementation stuck behind a full window when the client goes away", async () => {
+        const call = rawRequest({}, requestFrame("flood", 1));
+        // Never read: the window fills and the server waits for it to drain.
+        (await call.response).body.pause();
+        await sleep(200);
+        assert.equal(floodStopped, false);
+        call.cancel();
+        for (let i = 0; i < 100 && !floodStopped; i++) await sleep(20);
+        assert.equal(floodStopped, true);
+      });
+
+      it("ends running streams with UNAVAILABLE when the server shuts down", async () => {
+        const call = rawCall({}, requestFrame("slow", 1));
+        await sleep(150);
+        shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+        const answer = await call;
+        assert.equal(answer.trailers["grpc-status"], String(Code.Unavailable));
+        // The other tests need a server that is not shutting down.
+        await server.stop();
+        await startServer(withInterceptor ? [tallying] : []);
+      });
+
+      it("compresses the messages that reach the minimum size, for a client that accepts gzip", async () => {
+        const answer = await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("big", 1));
+        assert.equal(answer.headers["grpc-encoding"], "gzip");
+        const name = "n".repeat(120);
+        const sized = await rawCall({ "grpc-accept-encoding": "identity, gzip" }, requestFrame(name, 2));
+        assert.equal(sized.trailers["grpc-status"], "0");
+        const frames = envelopes(sized.body);
+        assert.equal(frames.length, 2);
+        for (const [i, frame] of frames.entries()) {
+          assert.equal(frame.flags, 1, "over compressMinBytes: compressed");
+          assert.equal(fromBinary(GreetingResponseSchema, gunzipSync(frame.payload)).greeting, `${name} ${i}`);
+        }
+        const small = envelopes((await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("Ada", 1))).body);
+        assert.equal(small[0]?.flags, 0, "under compressMinBytes: sent as is");
+      });
+
+      it("rejects a broken or oversized request with the status connect-node gives", async () => {
+        const broken = await rawCall({}, Buffer.from([0, 0, 0, 0, 9, 1]));
+        assert.equal(broken.trailers["grpc-status"], String(Code.InvalidArgument));
+        const oversized = await rawCall({}, requestFrame("x".repeat(2 * MAX_MESSAGE_BYTES), 1));
+        assert.equal(oversized.trailers["grpc-status"], String(Code.ResourceExhausted));
+        const badTimeout = await rawCall({ "grpc-timeout": "soon" }, requestFrame("Ada", 1));
+        assert.equal(badTimeout.trailers["grpc-status"], String(Code.InvalidArgument));
+      });
+
+      it("leaves gRPC-Web text, compressed requests and other methods to connect-node", async () => {
+        const before = server.fallbacks;
+        const text = await rawCall({ "content-type": "application/grpc-web-text" }, requestFrame("Ada", 1));
+        assert.equal(text.status, 404);
+        const gzipped = await rawCall({ "grpc-encoding": "gzip" }, requestFrame("Ada", 1));
+        assert.equal(gzipped.status, 404);
+        await assert.rejects(client().greet({ name: "Ada" }));
+        assert.equal(server.fallbacks, before + 3);
+      });
     });
-  });

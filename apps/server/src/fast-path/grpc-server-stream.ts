@@ -3,8 +3,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { corsHeaders } from "./browser-origin.js";
 import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
-import { envelope, GRPC_CONTENT_TYPE, parseSingleEnvelope, setErrorTrailer } from "./grpc-framing.js";
-import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
+import {
+  envelope,
+  GRPC_CONTENT_TYPE,
+  GRPC_WEB_CONTENT_TYPE,
+  parseSingleEnvelope,
+  setErrorTrailer,
+  trailerFrame,
+} from "./grpc-framing.js";
+import { RawHttp2Response } from "./raw-http2-exchange.js";
 import { chooseEncoding, type ResponseEncoding } from "./response-compression.js";
 import {
   createServerStreamInvoker,
@@ -15,6 +22,8 @@ import {
 import {
   checkWriteSize,
   type FastPathOptions,
+  type FastRequest,
+  type FastResponse,
   MAX_TIMEOUT_MS,
   outgoing,
   peerOf,
@@ -28,7 +37,7 @@ interface PreparedStreamRoute {
 }
 
 /**
- * Server-streaming gRPC calls, answered on the HTTP/2 stream itself.
+ * Server-streaming gRPC and gRPC-Web calls, answered without connect-node.
  *
  * connect-node passes every message of a stream through its pipeline: an
  * async generator each for serializing, compressing, joining and catching
@@ -39,8 +48,10 @@ interface PreparedStreamRoute {
  * the stream's buffer is full.
  *
  * It takes gRPC proper on HTTP/2 streams the one-port server hands over
- * (raw-http2-exchange.ts) with an uncompressed request; gRPC-Web, Connect
- * and compressed requests stay with connect-node. Responses are compressed
+ * (raw-http2-exchange.ts), and binary gRPC-Web over HTTP/1.1 or HTTP/2
+ * (the status then goes in a last frame of the body), each with an
+ * uncompressed request; gRPC-Web's text mode, Connect streams and
+ * compressed requests stay with connect-node. Responses are compressed
  * as connect-node does: the encoding is chosen once from
  * `grpc-accept-encoding`, and only messages of at least `compressMinBytes`
  * are compressed.
@@ -57,12 +68,15 @@ export function createGrpcServerStreamFastPath(
     ]),
   );
 
-  /** Takes the stream if it is a call this path serves; returns whether it did. */
-  function handle(req: RawHttp2Request, res: RawHttp2Response): boolean {
+  /** Takes the call if it is one this path serves; returns whether it did. */
+  function handle(req: FastRequest, res: FastResponse): boolean {
     const route = plainPostRoute(byPath, req, "grpc-encoding");
     if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
-    if (!GRPC_CONTENT_TYPE.test(contentType)) return false;
+    const web = GRPC_WEB_CONTENT_TYPE.test(contentType);
+    // gRPC proper only on a stream the one-port server handed over raw: it
+    // needs HTTP/2 trailers, which this path sends there only.
+    if (!web && !(res instanceof RawHttp2Response && GRPC_CONTENT_TYPE.test(contentType))) return false;
     const cors = corsHeaders(req.headers, options.corsOrigins);
     if (!cors) return false;
     const encoding = chooseEncoding(req.headers["grpc-accept-encoding"]);
@@ -77,14 +91,14 @@ export function createGrpcServerStreamFastPath(
       const invalid = request instanceof ConnectError ? request : timeout.error;
       const context = createCallContext({
         method: route.method,
-        protocolName: "grpc",
+        protocolName: web ? "grpc-web" : "grpc",
         requestMethod: "POST",
         url: req.url ?? "",
         timeoutMs: invalid ? undefined : timeout.timeoutMs,
         requestHeaders: req.headers,
         inflight,
       });
-      const call = new ServerStreamCall(res, context, head, { encoding, options, method: route.method });
+      const call = new ServerStreamCall(res, context, { head, web, encoding, options, method: route.method });
       if (invalid) {
         call.end(invalid);
         context.finish();
@@ -104,11 +118,23 @@ export function createGrpcServerStreamFastPath(
   return { handle };
 }
 
-interface Encoder {
+/** How a call's answer is framed. */
+interface Framing {
+  /** The response head, without what the implementation and interceptors add. */
+  head: Record<string, string>;
+  /** gRPC-Web: the status goes in a last frame of the body, not in HTTP trailers. */
+  web: boolean;
   encoding: ResponseEncoding | undefined;
   options: FastPathOptions;
   method: DescMethodServerStreaming;
 }
+
+/** The parts of a response the call writes to: an HTTP/2 stream's own, or Node's (HTTP/1.1, HTTP/2 compatibility API). */
+type StreamSink = Pick<RawHttp2Response, "headersSent" | "write" | "once" | "removeListener"> & {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  addTrailers(trailers: Record<string, string>): void;
+  end(body?: Uint8Array): unknown;
+};
 
 /**
  * One server-streaming call: pulls the messages, writes them as gRPC
@@ -126,12 +152,15 @@ class ServerStreamCall {
   /** Resumes a loop waiting for the stream's buffer to drain. */
   private wake: (() => void) | undefined;
 
+  private readonly res: StreamSink;
+
   constructor(
-    private readonly res: RawHttp2Response,
+    private readonly response: FastResponse,
     private readonly context: CallContext,
-    private readonly head: Record<string, string>,
-    private readonly encoder: Encoder,
-  ) {}
+    private readonly framing: Framing,
+  ) {
+    this.res = response as StreamSink;
+  }
 
   async run(open: () => Promise<OpenStream>): Promise<void> {
     const { res, context } = this;
@@ -179,7 +208,8 @@ class ServerStreamCall {
         await messages.throw?.(error).catch(() => undefined);
         return;
       }
-      if (!this.res.headersSent) this.res.writeHead(200, outgoing(this.context.responseHeaderIfSet, { ...this.head }));
+      if (!this.res.headersSent)
+        this.res.writeHead(200, outgoing(this.context.responseHeaderIfSet, { ...this.framing.head }));
       this.bytesOut += frame.byteLength;
       info.bytesOut = this.bytesOut;
       if (!this.res.write(frame)) await this.drained();
@@ -187,7 +217,7 @@ class ServerStreamCall {
   }
 
   private encode(message: Message): Buffer {
-    const { encoding, options, method } = this.encoder;
+    const { encoding, options, method } = this.framing;
     const bytes = toBinary(method.output, message);
     checkWriteSize(bytes, options.writeMaxBytes);
     if (encoding && bytes.byteLength >= options.compressMinBytes) return envelope(encoding.compress(bytes), true);
@@ -218,12 +248,18 @@ class ServerStreamCall {
       : (stream?.trailer() ?? context.responseTrailer);
     if (!error) trailer.set("grpc-status", "0");
     try {
-      if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.head }));
-      res.addTrailers(outgoing(trailer, {}));
-      res.end();
+      if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.framing.head }));
+      if (this.framing.web) {
+        res.end(trailerFrame(trailer));
+      } else {
+        res.addTrailers(outgoing(trailer, {}));
+        res.end();
+      }
     } catch {
       // A header or trailer Node refuses (one the implementation set): no status can be sent.
-      res.reset();
+      const { response } = this;
+      if (response instanceof RawHttp2Response) response.reset();
+      else response.destroy();
     }
   }
 }

@@ -5,13 +5,13 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareHttp2Server, type Http2Api, startBareHttp2Server } from "./bare-http2-server.js";
+import { type BareServer, type Http2Api, startBareHttp2Server } from "./bare-test-server.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcUnaryFastPath } from "./grpc-unary.js";
 
-// The fast path alone on a bare node:http2 server (bare-http2-server.ts):
+// The fast path alone on a bare node:http2 server (bare-test-server.ts):
 // every passing call here went through it.
-let server: BareHttp2Server;
+let server: BareServer;
 let lastAbortReason: unknown;
 const shutdown = new AbortController();
 

@@ -3,12 +3,17 @@ import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
-import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { decodeBase64, malformed } from "../grpc-web-text/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../grpc-web-text/grpc-web-text-handler.js";
 import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
-import { GRPC_CONTENT_TYPE, parseSingleEnvelope, setErrorTrailer } from "./grpc-framing.js";
+import {
+  GRPC_CONTENT_TYPE,
+  GRPC_WEB_CONTENT_TYPE,
+  parseSingleEnvelope,
+  setErrorTrailer,
+  trailerFrame,
+} from "./grpc-framing.js";
 import { compressResponse } from "./response-compression.js";
 import {
   checkWriteSize,
@@ -23,8 +28,6 @@ import {
   runUnaryCall,
   type UnaryRoute,
 } from "./unary-call.js";
-
-const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
 
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
 interface Reply {
@@ -143,8 +146,8 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
   const head = outgoing(header, { ...reply.cors, "content-type": reply.contentType });
   if (frame && reply.encoding) head["grpc-encoding"] = reply.encoding;
   if (reply.web) {
-    const trailerFrame = encodeEnvelope(trailerFlag, trailerSerialize(trailer));
-    const frames = frame ? Buffer.concat([frame, trailerFrame]) : trailerFrame;
+    const last = trailerFrame(trailer);
+    const frames = frame ? Buffer.concat([frame, last]) : last;
     const body = reply.text ? Buffer.from(Buffer.from(frames).toString("base64"), "latin1") : frames;
     head["content-length"] = String(body.byteLength);
     res.writeHead(200, head);

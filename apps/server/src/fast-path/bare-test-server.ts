@@ -1,3 +1,4 @@
+import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { offerRawStream, type RawHttp2Request, type RawHttp2Response } from "./raw-http2-exchange.js";
@@ -6,8 +7,8 @@ import type { FastRequest, FastResponse } from "./unary-call.js";
 /** How a test server hands calls to a fast path: as Node's compatibility API does, or on the stream itself. */
 export type Http2Api = "compatibility API" | "raw stream";
 
-/** A bare node:http2 server in front of one fast path, for its tests. */
-export interface BareHttp2Server {
+/** A bare node:http or node:http2 server in front of one fast path, for its tests. */
+export interface BareServer {
   readonly url: string;
   /** Calls the fast path left: each got a 404. */
   readonly fallbacks: number;
@@ -22,9 +23,9 @@ export interface BareHttp2Server {
 type RawHandler = (req: RawHttp2Request, res: RawHttp2Response) => boolean;
 type FastHandler = (req: FastRequest, res: FastResponse) => boolean;
 
-export function startBareHttp2Server(api: "raw stream", handle: RawHandler): Promise<BareHttp2Server>;
-export function startBareHttp2Server(api: Http2Api, handle: FastHandler): Promise<BareHttp2Server>;
-export async function startBareHttp2Server(api: Http2Api, handle: RawHandler | FastHandler): Promise<BareHttp2Server> {
+export function startBareHttp2Server(api: "raw stream", handle: RawHandler): Promise<BareServer>;
+export function startBareHttp2Server(api: Http2Api, handle: FastHandler): Promise<BareServer>;
+export async function startBareHttp2Server(api: Http2Api, handle: RawHandler | FastHandler): Promise<BareServer> {
   let fallbacks = 0;
   const sessions = new Set<http2.ServerHttp2Session>();
   let server: http2.Http2Server;
@@ -52,6 +53,27 @@ export async function startBareHttp2Server(api: Http2Api, handle: RawHandler | F
     async stop() {
       // Clients keep their connections open; close() would wait for them.
       for (const session of sessions) session.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The same in front of a fast path over HTTP/1.1 (node:http). */
+export async function startBareHttp1Server(handle: FastHandler): Promise<BareServer> {
+  let fallbacks = 0;
+  const server = http.createServer((req, res) => {
+    if (handle(req, res)) return;
+    fallbacks++;
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get fallbacks() {
+      return fallbacks;
+    },
+    async stop() {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
