@@ -92,27 +92,31 @@ export function renderReport(rows: Row[], s: Settings): string {
   }
   const bare = byId.get("greeter-grpc-bare");
   if (greeter && bare) {
-    // On a host whose speed drifts by 2× within minutes, medians taken
-    // from different rounds can even make the chain look free. So the
-    // target is judged on pairs of runs made one right after the other:
-    // the short back-to-back pairs when there are any, else the rounds.
+    // On a host whose speed drifts by 2× within minutes, each measure can
+    // draw a number far from the others: medians taken from different
+    // rounds, the rounds one by one, and short back-to-back pairs have all
+    // made the same chain look nearly free or twice as dear. The target
+    // counts as met only if every measure there is says so.
     const ofMedians = 1 - median(greeter.reqPerSec) / median(bare.reqPerSec);
     const perRound = greeter.reqPerSec.map((r, i) => 1 - r / (bare.reqPerSec[i] ?? Number.NaN));
     const percents = (costs: number[]): string => costs.map((c) => `${fixed(c * 100, 0)}%`).join(", ");
     const pairs = s.chainPairCosts;
-    const cost = pairs.length > 0 ? median(pairs) : perRound.length > 1 ? median(perRound) : ofMedians;
+    const measures = [
+      ofMedians,
+      ...(perRound.length > 1 ? [median(perRound)] : []),
+      ...(pairs.length > 0 ? [median(pairs)] : []),
+    ];
+    const worst = Math.max(...measures);
     const detail =
-      pairs.length > 0
-        ? ` (median of ${pairs.length} back-to-back pairs of ${s.chainPairSec} s runs: ${percents(pairs)}; ` +
-          `of the rounds: ${percents(perRound)}; ratio of medians ${fixed(ofMedians * 100, 1)}%)`
-        : perRound.length > 1
-          ? ` (median of rounds ${percents(perRound)}; ratio of medians ${fixed(ofMedians * 100, 1)}%)`
-          : "";
+      `; median of the rounds ${fixed(median(perRound) * 100, 1)}% (${percents(perRound)})` +
+      (pairs.length > 0
+        ? `; median of ${pairs.length} back-to-back pairs of ${s.chainPairSec} s runs ${fixed(median(pairs) * 100, 1)}% (${percents(pairs)})`
+        : "");
     lines.push(
       target(
         "interceptor chain (request id, metrics, logging, auth, validation) costs ≤ 15% of unary gRPC",
-        `${fixed(cost * 100, 1)}%${detail}`,
-        cost <= 0.15,
+        `ratio of medians ${fixed(ofMedians * 100, 1)}%${detail}`,
+        worst <= 0.15,
       ),
     );
   }
