@@ -1,6 +1,6 @@
 import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { offerRawStream, type RawHttp2Request, type RawHttp2Response } from "./raw-http2-exchange.js";
 import type { FastRequest, FastResponse } from "./unary-call.js";
 
@@ -44,18 +44,14 @@ export async function startBareHttp2Server(api: Http2Api, handle: RawHandler | F
     });
   }
   server.on("session", (session) => sessions.add(session));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get fallbacks() {
-      return fallbacks;
-    },
-    async stop() {
-      // Clients keep their connections open; close() would wait for them.
+  // Clients keep their connections open; close() would wait for them.
+  return listenOnLoopback(
+    server,
+    () => fallbacks,
+    () => {
       for (const session of sessions) session.destroy();
-      await new Promise((resolve) => server.close(resolve));
     },
-  };
+  );
 }
 
 /** The same in front of a fast path over HTTP/1.1 (node:http). */
@@ -66,14 +62,26 @@ export async function startBareHttp1Server(handle: FastHandler): Promise<BareSer
     fallbacks++;
     res.writeHead(404).end();
   });
+  return listenOnLoopback(
+    server,
+    () => fallbacks,
+    () => server.closeAllConnections(),
+  );
+}
+
+async function listenOnLoopback(
+  server: NetServer,
+  fallbacks: () => number,
+  dropConnections: () => void,
+): Promise<BareServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get fallbacks() {
-      return fallbacks;
+      return fallbacks();
     },
     async stop() {
-      server.closeAllConnections();
+      dropConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
