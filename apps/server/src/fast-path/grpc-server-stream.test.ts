@@ -23,7 +23,12 @@ import { createGrpcServerStreamFastPath } from "./grpc-server-stream.js";
 let server: BareServer;
 
 /** The protocols and HTTP versions the path serves, each tested alike. */
-const WIRES = ["gRPC, raw HTTP/2", "gRPC-Web, HTTP/1.1", "gRPC-Web, raw HTTP/2"] as const;
+const WIRES = [
+  "gRPC, raw HTTP/2",
+  "gRPC-Web, HTTP/1.1",
+  "gRPC-Web, raw HTTP/2",
+  "gRPC-Web, HTTP/2 compatibility API",
+] as const;
 type Wire = (typeof WIRES)[number];
 let wire: Wire = "gRPC, raw HTTP/2";
 const isWeb = (): boolean => wire !== "gRPC, raw HTTP/2";
@@ -120,10 +125,10 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
     },
     new InflightCalls(shutdown.signal),
   );
-  server =
-    wire === "gRPC-Web, HTTP/1.1"
-      ? await startBareHttp1Server(fastPath.handle)
-      : await startBareHttp2Server("raw stream", fastPath.handle);
+  if (wire === "gRPC-Web, HTTP/1.1") server = await startBareHttp1Server(fastPath.handle);
+  else if (wire === "gRPC-Web, HTTP/2 compatibility API") {
+    server = await startBareHttp2Server("compatibility API", fastPath.handle);
+  } else server = await startBareHttp2Server("raw stream", fastPath.handle);
 }
 
 const client = () => {
