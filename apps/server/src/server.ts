@@ -17,9 +17,9 @@ import type { ServerConfig } from "./config.js";
 import { registerCors } from "./cors.js";
 import { InflightCalls } from "./fast-path/call-context.js";
 import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
-import { createGrpcServerStreamFastPath } from "./fast-path/grpc-server-stream.js";
 import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
 import { offerRawStream } from "./fast-path/raw-http2-exchange.js";
+import { createServerStreamFastPath } from "./fast-path/server-stream.js";
 import { createGrpcWebTextHandler } from "./grpc-web-text/grpc-web-text-handler.js";
 import { createServerInterceptors } from "./interceptors.js";
 import { createLoggers } from "./logger.js";
@@ -120,13 +120,13 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const inflight = new InflightCalls(shutdown.signal);
       const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);
       const connectFastPath = createConnectUnaryFastPath(routes.unary, limits, inflight);
-      const grpcStreamFastPath = createGrpcServerStreamFastPath(routes.serverStreaming, limits, inflight);
+      const streamFastPath = createServerStreamFastPath(routes.serverStreaming, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
         if (
           grpcFastPath.handle(req, res) ||
           connectFastPath.handle(req, res) ||
-          grpcStreamFastPath.handle(req, res) ||
+          streamFastPath.handle(req, res) ||
           grpcWebText.handle(req, res)
         ) {
           return;
@@ -141,7 +141,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
           stream,
           headers,
           (req, res) =>
-            grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || grpcStreamFastPath.handle(req, res),
+            grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || streamFastPath.handle(req, res),
         );
       onePort = createOnePortServer(listener, {
         tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,

@@ -13,7 +13,7 @@ import {
   parseSingleEnvelope,
   setErrorTrailer,
   trailerFrame,
-} from "./grpc-framing.js";
+} from "./envelopes.js";
 import { compressResponse } from "./response-compression.js";
 import {
   checkWriteSize,

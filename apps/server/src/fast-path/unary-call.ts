@@ -53,7 +53,7 @@ export function routesByPath(
 export function plainPostRoute<R>(
   byPath: ReadonlyMap<string, R>,
   req: FastRequest,
-  encodingHeader: "grpc-encoding" | "content-encoding",
+  encodingHeader: "grpc-encoding" | "content-encoding" | "connect-content-encoding",
 ): R | undefined {
   if (req.method !== "POST") return undefined;
   const encoding = req.headers[encodingHeader];

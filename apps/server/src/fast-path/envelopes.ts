@@ -1,7 +1,11 @@
-import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+
+// Length-prefixed message envelopes, as gRPC, gRPC-Web and Connect streams
+// frame messages: a flags byte, a 4-byte length, the bytes.
 
 /** gRPC (HTTP/2) content types. */
 export const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
@@ -17,6 +21,7 @@ export function parseSingleEnvelope(
   body: Buffer,
   schema: DescMessage,
   methodKind: "unary" | "server-streaming" = "unary",
+  json = false,
 ): unknown {
   if (body.length < 5) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
   const length = body.readUInt32BE(1);
@@ -27,10 +32,14 @@ export function parseSingleEnvelope(
   if ((body[0] ?? 0) & 0b01) {
     return new ConnectError("protocol error: received compressed message without compression", Code.Internal);
   }
+  const payload = body.subarray(5);
   try {
-    return fromBinary(schema, body.subarray(5));
+    return json ? fromJsonString(schema, payload.toString("utf8")) : fromBinary(schema, payload);
   } catch (e) {
-    return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+    const reason = e instanceof Error ? e.message : String(e);
+    return json
+      ? new ConnectError(`cannot decode message ${schema.typeName} from JSON: ${reason}`, Code.InvalidArgument)
+      : new ConnectError(`parse binary: ${reason}`, Code.Internal);
   }
 }
 
@@ -68,5 +77,12 @@ export function trailerFrame(trailer: Headers): Buffer {
   const bytes = trailerSerialize(trailer);
   const frame = envelope(bytes, false);
   frame[0] = trailerFlag;
+  return frame;
+}
+
+/** Connect's last frame of a stream: the error, if any, and the trailers, as JSON. */
+export function endStreamFrame(trailer: Headers, error: ConnectError | undefined): Buffer {
+  const frame = envelope(Buffer.from(JSON.stringify(endStreamToJson(trailer, error, undefined))), false);
+  frame[0] = endStreamFlag;
   return frame;
 }

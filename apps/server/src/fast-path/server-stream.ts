@@ -1,16 +1,18 @@
-import { type DescMethodServerStreaming, type Message, toBinary } from "@bufbuild/protobuf";
+import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
+import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
+import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { corsHeaders } from "./browser-origin.js";
 import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
 import {
+  endStreamFrame,
   envelope,
   GRPC_CONTENT_TYPE,
   GRPC_WEB_CONTENT_TYPE,
   parseSingleEnvelope,
   setErrorTrailer,
   trailerFrame,
-} from "./grpc-framing.js";
+} from "./envelopes.js";
 import { RawHttp2Response } from "./raw-http2-exchange.js";
 import { chooseEncoding, type ResponseEncoding } from "./response-compression.js";
 import {
@@ -31,13 +33,58 @@ import {
   readBody,
 } from "./unary-call.js";
 
+/** What differs between the protocols on a server stream. */
+interface StreamProtocol {
+  name: "grpc" | "grpc-web" | "connect";
+  /** The request header naming the request's compression, and the one listing what the client accepts. */
+  encodingHeader: "grpc-encoding" | "connect-content-encoding";
+  acceptEncodingHeader: "grpc-accept-encoding" | "connect-accept-encoding";
+  timeoutHeader: "grpc-timeout" | "connect-timeout-ms";
+  parseTimeout: typeof parseGrpcTimeout;
+  /** Messages as JSON (Connect's `+json`) instead of binary. */
+  json: boolean;
+}
+
+const GRPC: StreamProtocol = {
+  name: "grpc",
+  encodingHeader: "grpc-encoding",
+  acceptEncodingHeader: "grpc-accept-encoding",
+  timeoutHeader: "grpc-timeout",
+  parseTimeout: parseGrpcTimeout,
+  json: false,
+};
+const GRPC_WEB: StreamProtocol = { ...GRPC, name: "grpc-web" };
+const CONNECT: StreamProtocol = {
+  name: "connect",
+  encodingHeader: "connect-content-encoding",
+  acceptEncodingHeader: "connect-accept-encoding",
+  timeoutHeader: "connect-timeout-ms",
+  parseTimeout: parseConnectTimeout,
+  json: false,
+};
+const CONNECT_JSON: StreamProtocol = { ...CONNECT, json: true };
+const CONNECT_STREAM_CONTENT_TYPE = /^application\/connect\+(proto|json)(;\s*charset=utf-?8)?$/i;
+
+/** The protocol of a request this path could serve, by its content type; gRPC proper only on a raw HTTP/2 stream. */
+function protocolOf(req: FastRequest, res: FastResponse, contentType: string): StreamProtocol | undefined {
+  if (GRPC_WEB_CONTENT_TYPE.test(contentType)) return GRPC_WEB;
+  // gRPC proper needs HTTP/2 trailers, which this path sends on a raw stream only.
+  if (GRPC_CONTENT_TYPE.test(contentType)) return res instanceof RawHttp2Response ? GRPC : undefined;
+  const connect = CONNECT_STREAM_CONTENT_TYPE.exec(contentType);
+  if (!connect) return undefined;
+  const version = req.headers["connect-protocol-version"];
+  if (version !== undefined && version !== "1") return undefined;
+  return connect[1]?.toLowerCase() === "json" ? CONNECT_JSON : CONNECT;
+}
+
 interface PreparedStreamRoute {
   method: DescMethodServerStreaming;
   invoke: ServerStreamInvoker;
 }
 
 /**
- * Server-streaming gRPC and gRPC-Web calls, answered without connect-node.
+ * Server-streaming calls (gRPC, gRPC-Web, Connect), answered without
+ * connect-node.
  *
  * connect-node passes every message of a stream through its pipeline: an
  * async generator each for serializing, compressing, joining and catching
@@ -48,15 +95,16 @@ interface PreparedStreamRoute {
  * the stream's buffer is full.
  *
  * It takes gRPC proper on HTTP/2 streams the one-port server hands over
- * (raw-http2-exchange.ts), and binary gRPC-Web over HTTP/1.1 or HTTP/2
- * (the status then goes in a last frame of the body), each with an
- * uncompressed request; gRPC-Web's text mode, Connect streams and
- * compressed requests stay with connect-node. Responses are compressed
- * as connect-node does: the encoding is chosen once from
- * `grpc-accept-encoding`, and only messages of at least `compressMinBytes`
- * are compressed.
+ * (raw-http2-exchange.ts); binary gRPC-Web over HTTP/1.1 or HTTP/2 (the
+ * status then goes in a last frame of the body); and Connect streams,
+ * binary or JSON, over either (the error and trailers in Connect's
+ * end-of-stream frame); each with an uncompressed request. gRPC-Web's text
+ * mode and compressed requests stay with connect-node. Responses are
+ * compressed as connect-node does: the encoding is chosen once from what
+ * the client accepts, and only messages of at least `compressMinBytes` are
+ * compressed.
  */
-export function createGrpcServerStreamFastPath(
+export function createServerStreamFastPath(
   routes: readonly ServerStreamRoute[],
   options: FastPathOptions,
   inflight: InflightCalls,
@@ -70,35 +118,35 @@ export function createGrpcServerStreamFastPath(
 
   /** Takes the call if it is one this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
-    const route = plainPostRoute(byPath, req, "grpc-encoding");
-    if (!route) return false;
     const contentType = req.headers["content-type"] ?? "";
-    const web = GRPC_WEB_CONTENT_TYPE.test(contentType);
-    // gRPC proper only on a stream the one-port server handed over raw: it
-    // needs HTTP/2 trailers, which this path sends there only.
-    if (!web && !(res instanceof RawHttp2Response && GRPC_CONTENT_TYPE.test(contentType))) return false;
+    const protocol = protocolOf(req, res, contentType);
+    if (!protocol) return false;
+    const route = plainPostRoute(byPath, req, protocol.encodingHeader);
+    if (!route) return false;
     const cors = corsHeaders(req.headers, options.corsOrigins);
     if (!cors) return false;
-    const encoding = chooseEncoding(req.headers["grpc-accept-encoding"]);
+    const encoding = chooseEncoding(req.headers[protocol.acceptEncodingHeader]);
     const head: Record<string, string> = { ...cors, "content-type": contentType };
-    if (encoding) head["grpc-encoding"] = encoding.name;
+    if (encoding) head[protocol.encodingHeader] = encoding.name;
 
     readBody(req, options.readMaxBytes + 5, (body) => {
       const request =
-        body instanceof ConnectError ? body : parseSingleEnvelope(body, route.method.input, "server-streaming");
-      const rawTimeout = req.headers["grpc-timeout"];
-      const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+        body instanceof ConnectError
+          ? body
+          : parseSingleEnvelope(body, route.method.input, "server-streaming", protocol.json);
+      const rawTimeout = req.headers[protocol.timeoutHeader];
+      const timeout = protocol.parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       const context = createCallContext({
         method: route.method,
-        protocolName: web ? "grpc-web" : "grpc",
+        protocolName: protocol.name,
         requestMethod: "POST",
         url: req.url ?? "",
         timeoutMs: invalid ? undefined : timeout.timeoutMs,
         requestHeaders: req.headers,
         inflight,
       });
-      const call = new ServerStreamCall(res, context, { head, web, encoding, options, method: route.method });
+      const call = new ServerStreamCall(res, context, { head, protocol, encoding, options, method: route.method });
       if (invalid) {
         call.end(invalid);
         context.finish();
@@ -122,8 +170,7 @@ export function createGrpcServerStreamFastPath(
 interface Framing {
   /** The response head, without what the implementation and interceptors add. */
   head: Record<string, string>;
-  /** gRPC-Web: the status goes in a last frame of the body, not in HTTP trailers. */
-  web: boolean;
+  protocol: StreamProtocol;
   encoding: ResponseEncoding | undefined;
   options: FastPathOptions;
   method: DescMethodServerStreaming;
@@ -217,8 +264,8 @@ class ServerStreamCall {
   }
 
   private encode(message: Message): Buffer {
-    const { encoding, options, method } = this.framing;
-    const bytes = toBinary(method.output, message);
+    const { encoding, options, method, protocol } = this.framing;
+    const bytes = protocol.json ? Buffer.from(toJsonString(method.output, message)) : toBinary(method.output, message);
     checkWriteSize(bytes, options.writeMaxBytes);
     if (encoding && bytes.byteLength >= options.compressMinBytes) return envelope(encoding.compress(bytes), true);
     return envelope(bytes, false);
@@ -243,13 +290,18 @@ class ServerStreamCall {
     this.ended = true;
     this.endedWith = error;
     const { res, context } = this;
-    const trailer = error
-      ? setErrorTrailer(context.responseTrailer, error)
-      : (stream?.trailer() ?? context.responseTrailer);
-    if (!error) trailer.set("grpc-status", "0");
+    const { name } = this.framing.protocol;
+    const trailer = (!error && stream?.trailer()) || context.responseTrailer;
     try {
       if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.framing.head }));
-      if (this.framing.web) {
+      if (name === "connect") {
+        // Connect: the error and the trailers as JSON in an end-of-stream frame.
+        res.end(endStreamFrame(trailer, error));
+        return;
+      }
+      if (error) setErrorTrailer(trailer, error);
+      else trailer.set("grpc-status", "0");
+      if (name === "grpc-web") {
         res.end(trailerFrame(trailer));
       } else {
         res.addTrailers(outgoing(trailer, {}));

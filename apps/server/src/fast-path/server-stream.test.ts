@@ -5,9 +5,10 @@ import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
   Greeter,
   GreetingResponseSchema,
@@ -16,7 +17,7 @@ import {
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "./bare-test-server.js";
 import { InflightCalls } from "./call-context.js";
-import { createGrpcServerStreamFastPath } from "./grpc-server-stream.js";
+import { createServerStreamFastPath } from "./server-stream.js";
 
 // The streaming fast path alone on a bare server (bare-test-server.ts):
 // every passing call here went through it.
@@ -28,10 +29,29 @@ const WIRES = [
   "gRPC-Web, HTTP/1.1",
   "gRPC-Web, raw HTTP/2",
   "gRPC-Web, HTTP/2 compatibility API",
+  "Connect, HTTP/1.1",
+  "Connect JSON, raw HTTP/2",
 ] as const;
 type Wire = (typeof WIRES)[number];
 let wire: Wire = "gRPC, raw HTTP/2";
-const isWeb = (): boolean => wire !== "gRPC, raw HTTP/2";
+const isWeb = (): boolean => wire.startsWith("gRPC-Web");
+const isConnect = (): boolean => wire.startsWith("Connect");
+const isJson = (): boolean => wire.startsWith("Connect JSON");
+const isHttp1 = (): boolean => wire.endsWith("HTTP/1.1");
+
+/** The protocol's own header names (and timeout format). */
+const headerNames = () =>
+  isConnect()
+    ? {
+        timeout: (ms: number | string) => ({ "connect-timeout-ms": String(ms) }),
+        acceptEncoding: "connect-accept-encoding",
+        encoding: "connect-content-encoding",
+      }
+    : {
+        timeout: (ms: number | string) => ({ "grpc-timeout": typeof ms === "number" ? `${ms}m` : ms }),
+        acceptEncoding: "grpc-accept-encoding",
+        encoding: "grpc-encoding",
+      };
 let shutdown: AbortController;
 /** Why the last implementation that watched its signal was stopped. */
 let lastAbortReason: unknown;
@@ -113,7 +133,7 @@ const tallying: Interceptor = (next) => async (req) => {
 
 async function startServer(interceptors: Interceptor[]): Promise<void> {
   shutdown = new AbortController();
-  const fastPath = createGrpcServerStreamFastPath(
+  const fastPath = createServerStreamFastPath(
     [{ method: Greeter.method.greetStream, impl: greetStream as never }],
     {
       readMaxBytes: MAX_MESSAGE_BYTES,
@@ -125,7 +145,7 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
     },
     new InflightCalls(shutdown.signal),
   );
-  if (wire === "gRPC-Web, HTTP/1.1") server = await startBareHttp1Server(fastPath.handle);
+  if (isHttp1()) server = await startBareHttp1Server(fastPath.handle);
   else if (wire === "gRPC-Web, HTTP/2 compatibility API") {
     server = await startBareHttp2Server("compatibility API", fastPath.handle);
   } else server = await startBareHttp2Server("raw stream", fastPath.handle);
@@ -133,10 +153,12 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
 
 const client = () => {
   const baseUrl = server.url;
-  const transport =
-    wire === "gRPC, raw HTTP/2"
-      ? createGrpcTransport({ baseUrl })
-      : createGrpcWebTransport({ baseUrl, httpVersion: wire === "gRPC-Web, HTTP/1.1" ? "1.1" : "2" });
+  const httpVersion = isHttp1() ? "1.1" : "2";
+  const transport = isConnect()
+    ? createConnectTransport({ baseUrl, httpVersion, useBinaryFormat: !isJson() })
+    : isWeb()
+      ? createGrpcWebTransport({ baseUrl, httpVersion })
+      : createGrpcTransport({ baseUrl });
   return createClient(Greeter, transport);
 };
 
@@ -170,9 +192,13 @@ const GREET_STREAM = "/greeter.v1.Greeter/GreetStream";
 
 /** Opens one GreetStream request with no client library to add or check anything; `cancel` abandons it. */
 function rawRequest(headers: Record<string, string>, body: Buffer) {
-  const contentType = isWeb() ? "application/grpc-web+proto" : "application/grpc";
+  const contentType = isConnect()
+    ? `application/connect+${isJson() ? "json" : "proto"}`
+    : isWeb()
+      ? "application/grpc-web+proto"
+      : "application/grpc";
   const all = { "content-type": contentType, ...headers };
-  if (wire === "gRPC-Web, HTTP/1.1") {
+  if (isHttp1()) {
     const req = http.request(`${server.url}${GREET_STREAM}`, { method: "POST", headers: all });
     req.end(body);
     return {
@@ -217,14 +243,25 @@ async function rawCall(headers: Record<string, string>, body: Buffer): Promise<R
   const chunks: Buffer[] = [];
   for await (const chunk of response.body) chunks.push(chunk as Buffer);
   const received = Buffer.concat(chunks);
-  if (!isWeb()) {
+  if (!isWeb() && !isConnect()) {
     answer.body = received;
     return answer;
   }
-  // gRPC-Web: the last frame (flag 0x80) holds the status, as header lines.
   const frames = envelopes(received);
   const last = frames.at(-1);
-  if (last && last.flags & 0x80) {
+  if (isConnect() && last && last.flags & 0x02) {
+    // Connect: the last frame (flag 0x02) holds the error and the trailers as JSON; the
+    // status is kept here as gRPC's code number, as the other protocols give it.
+    const end = JSON.parse(last.payload.toString("utf8")) as {
+      error?: { code: string };
+      metadata?: Record<string, string[]>;
+    };
+    for (const [key, values] of Object.entries(end.metadata ?? {})) answer.trailers[key] = values.join(", ");
+    answer.trailers["grpc-status"] = String(end.error ? codeFromString(end.error.code) : 0);
+    answer.endedAfterMs = Date.now() - started;
+    answer.body = received.subarray(0, received.length - 5 - last.payload.length);
+  } else if (last && last.flags & 0x80) {
+    // gRPC-Web: the last frame (flag 0x80) holds the status, as header lines.
     for (const line of last.payload.toString("latin1").split("\r\n")) {
       const colon = line.indexOf(":");
       if (colon > 0) answer.trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
@@ -237,13 +274,23 @@ async function rawCall(headers: Record<string, string>, body: Buffer): Promise<R
   return answer;
 }
 
+/** A GreetStreamRequest in one envelope, binary or JSON as the wire is. */
 const requestFrame = (name: string, count: number): Buffer => {
-  const bytes = toBinary(GreetStreamRequestSchema, create(GreetStreamRequestSchema, { name, count }));
+  const message = create(GreetStreamRequestSchema, { name, count });
+  const bytes = isJson()
+    ? Buffer.from(toJsonString(GreetStreamRequestSchema, message))
+    : toBinary(GreetStreamRequestSchema, message);
   const frame = Buffer.alloc(5 + bytes.length);
   frame.writeUInt32BE(bytes.length, 1);
   frame.set(bytes, 5);
   return frame;
 };
+
+/** A greeting as the wire encodes it. */
+const decodeGreeting = (bytes: Uint8Array) =>
+  isJson()
+    ? fromJsonString(GreetingResponseSchema, Buffer.from(bytes).toString("utf8"))
+    : fromBinary(GreetingResponseSchema, bytes);
 
 /** The envelopes of a gRPC body: flags and payload of each. */
 function envelopes(body: Buffer): { flags: number; payload: Buffer }[] {
@@ -324,7 +371,7 @@ for (const w of WIRES)
 
       it("ends a stream at its grpc-timeout with DEADLINE_EXCEEDED and aborts the implementation", async () => {
         lastAbortReason = undefined;
-        const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("slow", 1));
+        const answer = await rawCall(headerNames().timeout(300), requestFrame("slow", 1));
         assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
         assert.ok(envelopes(answer.body).length >= 2, "messages before the deadline were sent");
         assert.ok(answer.endedAfterMs < 2_000, `ended after ${answer.endedAfterMs} ms`);
@@ -334,7 +381,7 @@ for (const w of WIRES)
 
       it("ends a stream on time even when the implementation ignores its signal", async () => {
         tallies = [];
-        const answer = await rawCall({ "grpc-timeout": "300m" }, requestFrame("deaf", 1));
+        const answer = await rawCall(headerNames().timeout(300), requestFrame("deaf", 1));
         assert.equal(answer.trailers["grpc-status"], String(Code.DeadlineExceeded));
         // The implementation would go on for 2 s.
         assert.ok(answer.endedAfterMs < 1_500, `ended after ${answer.endedAfterMs} ms`);
@@ -378,18 +425,20 @@ for (const w of WIRES)
       });
 
       it("compresses the messages that reach the minimum size, for a client that accepts gzip", async () => {
-        const answer = await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("big", 1));
-        assert.equal(answer.headers["grpc-encoding"], "gzip");
+        const answer = await rawCall({ [headerNames().acceptEncoding]: "gzip" }, requestFrame("big", 1));
+        assert.equal(answer.headers[headerNames().encoding], "gzip");
         const name = "n".repeat(120);
-        const sized = await rawCall({ "grpc-accept-encoding": "identity, gzip" }, requestFrame(name, 2));
+        const sized = await rawCall({ [headerNames().acceptEncoding]: "identity, gzip" }, requestFrame(name, 2));
         assert.equal(sized.trailers["grpc-status"], "0");
         const frames = envelopes(sized.body);
         assert.equal(frames.length, 2);
         for (const [i, frame] of frames.entries()) {
           assert.equal(frame.flags, 1, "over compressMinBytes: compressed");
-          assert.equal(fromBinary(GreetingResponseSchema, gunzipSync(frame.payload)).greeting, `${name} ${i}`);
+          assert.equal(decodeGreeting(gunzipSync(frame.payload)).greeting, `${name} ${i}`);
         }
-        const small = envelopes((await rawCall({ "grpc-accept-encoding": "gzip" }, requestFrame("Ada", 1))).body);
+        const small = envelopes(
+          (await rawCall({ [headerNames().acceptEncoding]: "gzip" }, requestFrame("Ada", 1))).body,
+        );
         assert.equal(small[0]?.flags, 0, "under compressMinBytes: sent as is");
       });
 
@@ -398,7 +447,7 @@ for (const w of WIRES)
         assert.equal(broken.trailers["grpc-status"], String(Code.InvalidArgument));
         const oversized = await rawCall({}, requestFrame("x".repeat(2 * MAX_MESSAGE_BYTES), 1));
         assert.equal(oversized.trailers["grpc-status"], String(Code.ResourceExhausted));
-        const badTimeout = await rawCall({ "grpc-timeout": "soon" }, requestFrame("Ada", 1));
+        const badTimeout = await rawCall(headerNames().timeout("soon"), requestFrame("Ada", 1));
         assert.equal(badTimeout.trailers["grpc-status"], String(Code.InvalidArgument));
       });
 
@@ -406,7 +455,7 @@ for (const w of WIRES)
         const before = server.fallbacks;
         const text = await rawCall({ "content-type": "application/grpc-web-text" }, requestFrame("Ada", 1));
         assert.equal(text.status, 404);
-        const gzipped = await rawCall({ "grpc-encoding": "gzip" }, requestFrame("Ada", 1));
+        const gzipped = await rawCall({ [headerNames().encoding]: "gzip" }, requestFrame("Ada", 1));
         assert.equal(gzipped.status, 404);
         await assert.rejects(client().greet({ name: "Ada" }));
         assert.equal(server.fallbacks, before + 3);
