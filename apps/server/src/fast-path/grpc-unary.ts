@@ -1,13 +1,13 @@
 import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { decodeBase64, malformed } from "../grpc-web-text/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../grpc-web-text/grpc-web-text-handler.js";
 import { corsHeaders } from "./browser-origin.js";
 import type { InflightCalls } from "./call-context.js";
 import {
+  envelope,
   GRPC_CONTENT_TYPE,
   GRPC_WEB_CONTENT_TYPE,
   parseSingleEnvelope,
@@ -114,7 +114,7 @@ export function createGrpcUnaryFastPath(
           checkWriteSize(bytes, options.writeMaxBytes);
           const compressed = compressResponse(bytes, req.headers["grpc-accept-encoding"], options.compressMinBytes);
           reply.encoding = compressed.encoding;
-          return encodeEnvelope(compressed.encoding ? 1 : 0, compressed.bytes);
+          return envelope(compressed.bytes, compressed.encoding !== undefined);
         },
         timeoutMs: timeout.timeoutMs,
         inflight,
