@@ -1,4 +1,5 @@
 import type { BenchCase } from "./cases.js";
+import type { ProfileAnswer } from "./profile-runs.js";
 
 export interface Row {
   c: BenchCase;
@@ -19,6 +20,9 @@ interface Settings {
   /** The chain's cost in each back-to-back pair of runs (with, without), if measured. */
   chainPairCosts: number[];
   chainPairSec: number;
+  /** CPU profiles of the gaps behind the targets (full runs). */
+  profiles: ProfileAnswer[];
+  profileWindowSec: number;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -135,9 +139,11 @@ export function renderReport(rows: Row[], s: Settings): string {
 
   lines.push(
     "",
-    "For each target not met, the profile that explains the remaining cost and what was tried: " +
-      'README, "Performance", "Why the targets not met are not met".',
+    (s.profiles.length > 0
+      ? 'For each target not met, the profile that explains the remaining cost: "Where the time goes" below; '
+      : "For each target not met, ") + 'what was tried: README, "Performance", "Why the targets not met are not met".',
   );
+  lines.push(...profileSection(s.profiles, s.profileWindowSec));
 
   const max = Math.max(...rows.filter((r) => !r.c.messagesPerCall).map((r) => median(r.reqPerSec)));
   lines.push("", "## Unary calls/s", "", "```");
@@ -148,4 +154,39 @@ export function renderReport(rows: Row[], s: Settings): string {
   }
   lines.push("```", "");
   return lines.join("\n");
+}
+
+/** One table per profiled gap: where each side's CPU time goes, per call. */
+function profileSection(answers: ProfileAnswer[], windowSec: number): string[] {
+  if (answers.length === 0) return [];
+  const lines = [
+    "",
+    "## Where the time goes (CPU profiles, this run)",
+    "",
+    "After the timed rounds, a second instance of each server below ran with V8's sampling profiler " +
+      `(in-process, 250 µs interval) through two windows of about ${windowSec} s each of the same load as its row, ` +
+      "in ABBA order with the server it is compared with. Self time per call (per message for streams), by where the code lives; idle " +
+      "time left out. The profiler's own cost is in both columns: compare the columns, not these figures with " +
+      "the CPU column above.",
+  ];
+  const micros = (n: number): string => fixed(n, n < 10 ? 1 : 0);
+  for (const { question, comparison, calls, unit } of answers) {
+    lines.push(
+      "",
+      `### ${question.title}`,
+      "",
+      `${int(calls)} calls profiled on each side.`,
+      "",
+      `| where | ${question.subjectLabel}, µs/${unit} | ${question.referenceLabel}, µs/${unit} | difference |`,
+      "|---|---|---|---|",
+    );
+    for (const l of [...comparison.lines, comparison.total]) {
+      const gap = l.subjectMicros - l.referenceMicros;
+      const name = l === comparison.total ? `**${l.category}**` : l.category;
+      lines.push(
+        `| ${name} | ${micros(l.subjectMicros)} | ${micros(l.referenceMicros)} | ${gap >= 0 ? "+" : "−"}${micros(Math.abs(gap))} |`,
+      );
+    }
+  }
+  return lines;
 }

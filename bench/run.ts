@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { type BenchCase, benchCases } from "./cases.js";
 import { h2load, type LoadResult, latencyPercentiles } from "./h2load.js";
 import { cpuMicros, peakRssMb, type RunningServer, startServer } from "./process-stats.js";
+import { answerProfileQuestions } from "./profile-runs.js";
 import { type Row, renderReport } from "./report.js";
 
 const run = promisify(execFile);
@@ -33,6 +34,9 @@ const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
 const CHAIN_PAIRS = quick ? 0 : 8;
 const CHAIN_PAIR_SEC = 3;
 const CHAIN_PAIR_WARM_UP_SEC = 1;
+// Full runs end with CPU profiles of the gaps behind the targets
+// (profile-runs.ts): two windows of about this long per server.
+const PROFILE_WINDOW_SEC = quick ? 0 : 3;
 // HTTP/2: 8 connections × 32 streams, as in the measurements.
 // HTTP/1.1 has no multiplexing and pipelining is not what clients do, so it
 // gets 64 connections with one request each.
@@ -105,6 +109,19 @@ async function main(): Promise<void> {
       }
     }
     const chainPairCosts = await measureChainPairs(cases, servers, results);
+    const profiles =
+      PROFILE_WINDOW_SEC > 0
+        ? await answerProfileQuestions(
+            cases,
+            async (c, port, requests) => {
+              const load = await h2load(c, port, { ...(c.http1 ? H1_LOAD : H2_LOAD), requests });
+              check(c, load, requests);
+              return load;
+            },
+            PROFILE_WINDOW_SEC,
+            (c) => median(results.get(c)?.runs.map((r) => r.reqPerSec) ?? []),
+          )
+        : [];
     const rows: Row[] = [];
     for (const c of cases) {
       const server = servers.get(c);
@@ -140,6 +157,8 @@ async function main(): Promise<void> {
       h1: H1_LOAD,
       chainPairCosts,
       chainPairSec: CHAIN_PAIR_SEC,
+      profiles,
+      profileWindowSec: PROFILE_WINDOW_SEC,
     });
     console.log(report);
     if (onlyCases) return;
