@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { describe, it } from "node:test";
 import type { RpcLogFields } from "@greeter/interceptors/server";
 import { pino } from "pino";
+import { BatchedDestination } from "./log-destination.js";
 import { createRpcLogWriter } from "./rpc-log-writer.js";
 
 const base = { pid: process.pid, hostname: hostname() };
@@ -101,5 +102,31 @@ describe("createRpcLogWriter", () => {
     const line = JSON.parse(fromPino[0] as string);
     assert.equal(line.err.type, "TypeError");
     assert.match(line.err.stack, /TypeError: boom/);
+  });
+
+  it("on a batched destination, makes the text at the flush: pino's bytes, in order, with the time of the call", (t) => {
+    t.mock.timers.enable({ apis: ["Date"], now: 1_795_000_000_123 });
+    const { logger: reference, fromPino } = pair();
+    const writes: string[] = [];
+    const destination = new BatchedDestination({ write: (c) => writes.push(c) }, { flushIntervalMs: 60_000 });
+    const logger = pino({ level: "debug", base }, destination);
+    const writer = createRpcLogWriter(logger, destination, base);
+    writer.info(fields, "rpc");
+    reference.info(fields, "rpc");
+    // A line with an exception goes through pino, between the two deferred ones.
+    writer.error({ ...fields, err: new TypeError("boom") }, "rpc failed");
+    const sparse = { ...fields, requestId: undefined, clientOs: undefined };
+    writer.warn(sparse, "rpc failed");
+    reference.warn(sparse, "rpc failed");
+    t.mock.timers.tick(5_000);
+    assert.equal(writes.length, 0, "nothing written before the flush");
+    destination.flush();
+    assert.equal(writes.length, 1);
+    const lines = (writes[0] ?? "").split(/(?<=\n)/);
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], fromPino[0]);
+    assert.equal(JSON.parse(lines[1] ?? "").err.type, "TypeError");
+    assert.equal(lines[2], fromPino[1]);
+    assert.equal(JSON.parse(lines[2] ?? "").time, 1_795_000_000_123, "the time the call ended, not the flush's");
   });
 });

@@ -1,6 +1,7 @@
 import type { RpcLogFields, RpcLogger } from "@greeter/interceptors/server";
 import fastJsonStringify from "fast-json-stringify";
 import type { DestinationStream, Level, Logger } from "pino";
+import type { BatchedDestination, DeferredLine } from "./log-destination.js";
 
 /**
  * The JSON type of every field of the RPC log line, in the order the line
@@ -50,6 +51,28 @@ function createFieldsSerializer(): (fields: RpcLogFields) => string {
   };
 }
 
+/** What every RPC line shares: the bindings after the time, the fields' serializer. */
+interface LineFormat {
+  afterTime: string;
+  serialize: (fields: RpcLogFields) => string;
+}
+
+/** One RPC line, as taken when the call ended; its text is made when it is written (`render`). */
+class RpcLine implements DeferredLine {
+  constructor(
+    private readonly format: LineFormat,
+    private readonly head: string,
+    private readonly time: number,
+    private readonly fields: RpcLogFields,
+    private readonly message: string,
+  ) {}
+
+  render(): string {
+    const body = this.format.serialize(this.fields);
+    return `${this.head}${this.time}${this.format.afterTime}${body === "" ? "" : `,${body}`},"msg":${JSON.stringify(this.message)}}\n`;
+  }
+}
+
 /**
  * The RPC logging interceptor's logger: lines like the server's pino logger
  * writes (`{"level":30,"time":…,"pid":…,"hostname":…,<fields>,"msg":"rpc"}`),
@@ -64,17 +87,28 @@ function createFieldsSerializer(): (fields: RpcLogFields) => string {
  * call, still cost a third more than the compiled serializer. A line with
  * an exception (`err`) still goes through pino, for its error serializer.
  *
+ * On a BatchedDestination (the server's) the text is made when the batch
+ * is written, from the fields and the time taken when the call ended: the
+ * serializer then runs for a whole batch in a loop, with its code and data
+ * still in the CPU's caches, instead of once between two calls' HTTP/2 and
+ * protobuf work. With the whole chain on, that gave about a fifth more
+ * unary calls/s (A/B, six interleaved rounds, the faster in five).
+ * The fields object must not change after it is logged; the logging
+ * interceptor makes a new one per call.
+ *
  * `base` must be what the pino logger was given as its `base`, so both
  * write the same bindings.
  */
 export function createRpcLogWriter(
   logger: Logger,
-  destination: DestinationStream,
+  destination: DestinationStream & Partial<Pick<BatchedDestination, "writeDeferred">>,
   base: Readonly<Record<string, string | number>>,
 ): RpcLogger {
   const bindings = JSON.stringify(base).slice(1, -1);
-  const afterTime = bindings === "" ? "" : `,${bindings}`;
-  const serialize = createFieldsSerializer();
+  const format: LineFormat = {
+    afterTime: bindings === "" ? "" : `,${bindings}`,
+    serialize: createFieldsSerializer(),
+  };
   const write = (level: Level) => {
     // What comes before the time is fixed per level.
     const head = `{"level":${logger.levels.values[level]},"time":`;
@@ -84,10 +118,9 @@ export function createRpcLogWriter(
         logger[level](fields, message);
         return;
       }
-      const body = serialize(fields);
-      destination.write(
-        `${head}${Date.now()}${afterTime}${body === "" ? "" : `,${body}`},"msg":${JSON.stringify(message)}}\n`,
-      );
+      const line = new RpcLine(format, head, Date.now(), fields, message);
+      if (destination.writeDeferred) destination.writeDeferred(line);
+      else destination.write(line.render());
     };
   };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };

@@ -15,7 +15,11 @@ import { callInfoKey, grpcType, protocolOf } from "./call-info.js";
 import { publicError } from "./public-error.js";
 import { requestIdKey } from "./request-id.js";
 
-/** The slice of a pino logger (Fastify's `app.log`) this interceptor writes to. */
+/**
+ * The slice of a pino logger (Fastify's `app.log`) this interceptor writes
+ * to. It may keep the fields object and read it later (the server's writer
+ * makes the line's text when its batch is written): each call gets a new one.
+ */
 export interface RpcLogger {
   debug(fields: RpcLogFields, message: string): void;
   info(fields: RpcLogFields, message: string): void;
