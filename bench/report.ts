@@ -23,6 +23,8 @@ interface Settings {
   /** CPU profiles of the gaps behind the targets (full runs). */
   profiles: ProfileAnswer[];
   profileWindowSec: number;
+  /** What was tried for each target not met (bench/targets-not-met.md), copied into full runs. */
+  whatWasTried: string;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -137,13 +139,15 @@ export function renderReport(rows: Row[], s: Settings): string {
     );
   }
 
-  lines.push(
-    "",
-    (s.profiles.length > 0
-      ? 'For each target not met, the profile that explains the remaining cost: "Where the time goes" below; '
-      : "For each target not met, ") + 'what was tried: README, "Performance", "Why the targets not met are not met".',
-  );
-  lines.push(...profileSection(s.profiles, s.profileWindowSec));
+  if (!s.quick) {
+    lines.push(
+      "",
+      'For each target not met: this run\'s profile of the gap ("Where the time goes"), then what was tried.',
+      ...profileSection(s.profiles, s.profileWindowSec),
+      "",
+      s.whatWasTried.trim(),
+    );
+  }
 
   const max = Math.max(...rows.filter((r) => !r.c.messagesPerCall).map((r) => median(r.reqPerSec)));
   lines.push("", "## Unary calls/s", "", "```");

@@ -3,7 +3,7 @@
 // bench/results/latest.md. Speed is judged here, as ratios within one run,
 // never by timed assertions in tests.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -159,6 +159,7 @@ async function main(): Promise<void> {
       chainPairSec: CHAIN_PAIR_SEC,
       profiles,
       profileWindowSec: PROFILE_WINDOW_SEC,
+      whatWasTried: await readFile(new URL("targets-not-met.md", import.meta.url), "utf8"),
     });
     console.log(report);
     if (onlyCases) return;
