@@ -66,6 +66,8 @@ describe("where profile samples are charged", () => {
       ],
     );
     assert.deepEqual([all.total.subjectMicros, all.total.referenceMicros], [80, 20]);
+    assert.deepEqual([all.onlyOneSide.subjectMicros, all.onlyOneSide.referenceMicros], [50, 0], "cel");
+    assert.deepEqual([all.both.subjectMicros, all.both.referenceMicros], [30, 20], "the collector");
     const top1 = compareProfiles({ profiles: [subject], calls: 100 }, { profiles: [reference], calls: 50 }, 1);
     assert.deepEqual(
       top1.lines.map((l) => [l.category, l.subjectMicros]),

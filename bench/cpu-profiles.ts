@@ -78,6 +78,9 @@ export interface CostLine {
 export interface ProfileComparison {
   /** The lines that differ most, largest difference first, then one line for everything else. */
   lines: CostLine[];
+  /** Code only one side ran (the other spent nothing there), and code both ran. */
+  onlyOneSide: CostLine;
+  both: CostLine;
   total: CostLine;
 }
 
@@ -110,5 +113,14 @@ export function compareProfiles(
   const rest = all.slice(top);
   const lines = all.slice(0, top);
   if (rest.length > 0) lines.push(sum(rest, `everything else (${rest.length} more)`));
-  return { lines, total: sum(all, "total busy time") };
+  const ranOnBoth = (l: CostLine): boolean => l.subjectMicros > 0 && l.referenceMicros > 0;
+  return {
+    lines,
+    onlyOneSide: sum(
+      all.filter((l) => !ranOnBoth(l)),
+      "code only one side ran",
+    ),
+    both: sum(all.filter(ranOnBoth), "code both ran"),
+    total: sum(all, "total busy time"),
+  };
 }

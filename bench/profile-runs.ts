@@ -35,19 +35,27 @@ export const PROFILE_QUESTIONS: readonly ProfileQuestion[] = [
   { title: "GreetStream, and a bare node:http2 loop of writes", subject: "greeter-stream", reference: "raw-stream" },
 ];
 
-export interface ProfileAnswer {
-  question: ProfileQuestion & { subjectLabel: string; referenceLabel: string };
-  comparison: ProfileComparison;
-  /** Calls profiled on each side. */
-  calls: number;
-  /** What the figures are per: a call, or a streamed message. */
-  unit: "call" | "message";
-}
+/** A question with the two rows' labels. */
+type LabelledQuestion = ProfileQuestion & { subjectLabel: string; referenceLabel: string };
+
+/** The profiles' answer, or why there is none (a failed profile costs the run only its own table). */
+export type ProfileAnswer =
+  | {
+      question: LabelledQuestion;
+      comparison: ProfileComparison;
+      /** Calls profiled on each side. */
+      calls: number;
+      /** What the figures are per: a call, or a streamed message. */
+      unit: "call" | "message";
+    }
+  | { question: LabelledQuestion; error: string };
 
 const PRELOAD = new URL("cpu-profile-preload.mjs", import.meta.url).pathname;
 // Two windows per server, in ABBA order, so a drift in the host's speed
 // weighs on both sides alike.
 const WINDOWS = ["subject", "reference", "reference", "subject"] as const;
+
+type Load = (c: BenchCase, port: number, requests: number) => Promise<LoadResult>;
 
 /**
  * Starts a second, profiled instance of each server a question names (the
@@ -56,54 +64,70 @@ const WINDOWS = ["subject", "reference", "reference", "subject"] as const;
  */
 export async function answerProfileQuestions(
   cases: readonly BenchCase[],
-  load: (c: BenchCase, port: number, requests: number) => Promise<LoadResult>,
+  load: Load,
   windowSec: number,
   ratePerSec: (c: BenchCase) => number,
 ): Promise<ProfileAnswer[]> {
   const answers: ProfileAnswer[] = [];
-  for (const question of PROFILE_QUESTIONS) {
-    const subject = cases.find((c) => c.id === question.subject);
-    const reference = cases.find((c) => c.id === question.reference);
+  for (const q of PROFILE_QUESTIONS) {
+    const subject = cases.find((c) => c.id === q.subject);
+    const reference = cases.find((c) => c.id === q.reference);
     if (!subject || !reference) continue;
-    const dir = await mkdtemp(join(tmpdir(), "greeter-bench-prof-"));
-    const servers: RunningServer[] = [];
+    const question = { ...q, subjectLabel: subject.label, referenceLabel: reference.label };
+    // The slower side sets the number of calls per window, so both serve the same.
+    const requests = Math.max(100, Math.round(Math.min(ratePerSec(subject), ratePerSec(reference)) * windowSec));
     try {
-      const sides = { subject, reference };
-      const started = {
-        subject: await startProfiled(subject, join(dir, "subject")),
-        reference: await startProfiled(reference, join(dir, "reference")),
-      };
-      servers.push(started.subject, started.reference);
-      // The slower side sets the number of calls per window, so both serve the same.
-      const requests = Math.max(100, Math.round(Math.min(ratePerSec(subject), ratePerSec(reference)) * windowSec));
-      for (const side of WINDOWS) {
-        const c = sides[side];
-        const server = started[side];
-        process.stderr.write(`profile: ${c.label} … `);
-        await load(c, server.port, requests); // warm-up, unprofiled
-        process.kill(server.pid, "SIGUSR2");
-        await load(c, server.port, requests);
-        process.kill(server.pid, "SIGUSR2");
-        process.stderr.write("done\n");
-      }
+      const profiles = await profileBoth({ subject, reference }, load, requests);
       const calls = requests * 2;
       // Streams are compared per message (both sides send as many per call).
       const units = calls * (subject.messagesPerCall ?? 1);
       answers.push({
-        question: { ...question, subjectLabel: subject.label, referenceLabel: reference.label },
+        question,
         calls,
         unit: subject.messagesPerCall ? "message" : "call",
         comparison: compareProfiles(
-          { profiles: await readProfiles(dir, "subject", 2), calls: units },
-          { profiles: await readProfiles(dir, "reference", 2), calls: units },
+          { profiles: profiles.subject, calls: units },
+          { profiles: profiles.reference, calls: units },
         ),
       });
-    } finally {
-      await Promise.all(servers.map((s) => s.stop()));
-      await rm(dir, { recursive: true, force: true });
+    } catch (e) {
+      process.stderr.write(`profile failed: ${String(e)}\n`);
+      answers.push({ question, error: e instanceof Error ? e.message : String(e) });
     }
   }
   return answers;
+}
+
+/** Profiles both servers through the windows; their profiles, two each. */
+async function profileBoth(
+  sides: Record<"subject" | "reference", BenchCase>,
+  load: Load,
+  requests: number,
+): Promise<Record<"subject" | "reference", CpuProfile[]>> {
+  const dir = await mkdtemp(join(tmpdir(), "greeter-bench-prof-"));
+  const servers: RunningServer[] = [];
+  try {
+    const start = async (side: "subject" | "reference"): Promise<RunningServer> => {
+      const server = await startProfiled(sides[side], join(dir, side));
+      servers.push(server);
+      return server;
+    };
+    const started = { subject: await start("subject"), reference: await start("reference") };
+    for (const side of WINDOWS) {
+      const c = sides[side];
+      const server = started[side];
+      process.stderr.write(`profile: ${c.label} … `);
+      await load(c, server.port, requests); // warm-up, unprofiled
+      process.kill(server.pid, "SIGUSR2");
+      await load(c, server.port, requests);
+      process.kill(server.pid, "SIGUSR2");
+      process.stderr.write("done\n");
+    }
+    return { subject: await readProfiles(dir, "subject", 2), reference: await readProfiles(dir, "reference", 2) };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A server of the case's kind with the profiler preloaded (node servers only). */

@@ -171,10 +171,18 @@ function profileSection(answers: ProfileAnswer[], windowSec: number): string[] {
       `(in-process, 250 µs interval) through two windows of about ${windowSec} s each of the same load as its row, ` +
       "in ABBA order with the server it is compared with. Self time per call (per message for streams), by where the code lives; idle " +
       "time left out. The profiler's own cost is in both columns: compare the columns, not these figures with " +
-      "the CPU column above.",
+      "the CPU column above. The sums at the end split the gap: code only one side ran (the chain's own " +
+      "interceptors, say), and code both ran, which may run slower or faster on one side (or the host's speed " +
+      "drifted between the windows).",
   ];
   const micros = (n: number): string => fixed(n, n < 10 ? 1 : 0);
-  for (const { question, comparison, calls, unit } of answers) {
+  for (const answer of answers) {
+    const { question } = answer;
+    if ("error" in answer) {
+      lines.push("", `### ${question.title}`, "", `Not profiled in this run: ${answer.error}`);
+      continue;
+    }
+    const { comparison, calls, unit } = answer;
     lines.push(
       "",
       `### ${question.title}`,
@@ -184,9 +192,10 @@ function profileSection(answers: ProfileAnswer[], windowSec: number): string[] {
       `| where | ${question.subjectLabel}, µs/${unit} | ${question.referenceLabel}, µs/${unit} | difference |`,
       "|---|---|---|---|",
     );
-    for (const l of [...comparison.lines, comparison.total]) {
+    const sums = [comparison.onlyOneSide, comparison.both, comparison.total];
+    for (const l of [...comparison.lines, ...sums]) {
       const gap = l.subjectMicros - l.referenceMicros;
-      const name = l === comparison.total ? `**${l.category}**` : l.category;
+      const name = sums.includes(l) ? `**${l.category}**` : l.category;
       lines.push(
         `| ${name} | ${micros(l.subjectMicros)} | ${micros(l.referenceMicros)} | ${gap >= 0 ? "+" : "−"}${micros(Math.abs(gap))} |`,
       );
