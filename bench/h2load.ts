@@ -24,14 +24,18 @@ export interface LoadResult {
 }
 
 /**
- * A fixed number of calls. (h2load's duration mode counts warm-up traffic
- * and calls cut off at the end inconsistently, so exact per-call checks
- * need a fixed count.)
+ * A fixed number of calls, or (`durationSec`) as many as fit in a time.
+ * h2load's duration mode counts warm-up traffic and calls cut off at the
+ * end inconsistently, so exact per-call checks need a fixed count; the
+ * duration mode is for two loads that must run over the same time.
  */
 export interface Load {
   connections: number;
   streamsPerConnection: number;
   requests: number;
+  /** Instead of `requests`: run this long, after `warmUpSec` not counted. */
+  durationSec?: number;
+  warmUpSec?: number;
   logFile?: string;
 }
 
@@ -44,8 +48,9 @@ export async function h2load(c: BenchCase, port: number, load: Load): Promise<Lo
       String(load.connections),
       "-m",
       String(load.streamsPerConnection),
-      "-n",
-      String(load.requests),
+      ...(load.durationSec === undefined
+        ? ["-n", String(load.requests)]
+        : ["-D", String(load.durationSec), `--warm-up-time=${load.warmUpSec ?? 0}`]),
       ...(load.logFile ? [`--log-file=${load.logFile}`] : []),
       ...(c.http1 ? ["--h1"] : []),
       ...Object.entries(c.request.headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),

@@ -29,11 +29,12 @@ const ROUNDS = quick ? 1 : 3;
 const DURATION_SEC = quick ? 3 : 10;
 const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
 // The chain's cost is the gap between two close numbers on a host whose
-// speed drifts by 2x within minutes: after the rounds, the two servers are
-// also run back to back this many times, alternating which goes first.
-const CHAIN_PAIRS = quick ? 0 : 8;
-const CHAIN_PAIR_SEC = 3;
-const CHAIN_PAIR_WARM_UP_SEC = 1;
+// speed drifts by 2x within minutes: after the rounds, both servers also
+// run side by side, sharing the one server core at the same time, each
+// under its own h2load, this many times.
+const CHAIN_SIDE_BY_SIDE_RUNS = quick ? 0 : 6;
+const CHAIN_SIDE_BY_SIDE_SEC = 5;
+const CHAIN_SIDE_BY_SIDE_WARM_UP_SEC = 1;
 // Full runs end with CPU profiles of the gaps behind the targets
 // (profile-runs.ts): two windows of about this long per server.
 const PROFILE_WINDOW_SEC = quick ? 0 : 3;
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
         process.stderr.write(`${Math.round(load.reqPerSec)} req/s\n`);
       }
     }
-    const chainPairCosts = await measureChainPairs(cases, servers, results);
+    const chainSideBySideCosts = await measureChainSideBySide(cases, servers);
     const profiles =
       PROFILE_WINDOW_SEC > 0
         ? await answerProfileQuestions(
@@ -155,8 +156,8 @@ async function main(): Promise<void> {
       durationSec: DURATION_SEC,
       h2: H2_LOAD,
       h1: H1_LOAD,
-      chainPairCosts,
-      chainPairSec: CHAIN_PAIR_SEC,
+      chainSideBySideCosts,
+      chainSideBySideSec: CHAIN_SIDE_BY_SIDE_SEC,
       profiles,
       profileWindowSec: PROFILE_WINDOW_SEC,
       whatWasTried: await readFile(new URL("targets-not-met.md", import.meta.url), "utf8"),
@@ -173,39 +174,41 @@ async function main(): Promise<void> {
 }
 
 /**
- * The interceptor chain's cost, measured CHAIN_PAIRS times on the server
- * with and without it, run one right after the other (ABBA order), each
- * for about CHAIN_PAIR_SEC after a warm-up of about CHAIN_PAIR_WARM_UP_SEC:
- * 1 - (calls/s with) / (calls/s without), per pair.
+ * The interceptor chain's cost, measured CHAIN_SIDE_BY_SIDE_RUNS times with
+ * both servers running at once on the one server core, each under its own
+ * h2load for CHAIN_SIDE_BY_SIDE_SEC (after a warm-up): the kernel shares
+ * the core between them, so a drift in the host's speed weighs on both
+ * alike, and 1 - (calls/s with) / (calls/s without) is the chain's share of
+ * a call's CPU. (Back-to-back runs, measured here before, ranged from -35%
+ * to 64% in one run.) Both servers' answers were verified in the rounds;
+ * here every call must still come back 2xx.
  */
-async function measureChainPairs(
-  cases: BenchCase[],
-  servers: Map<BenchCase, RunningServer>,
-  results: Map<BenchCase, { runs: LoadResult[] }>,
-): Promise<number[]> {
+async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase, RunningServer>): Promise<number[]> {
   const withChain = cases.find((c) => c.id === "greeter-grpc");
   const bare = cases.find((c) => c.id === "greeter-grpc-bare");
-  if (!withChain || !bare) return [];
+  const a = withChain && servers.get(withChain);
+  const b = bare && servers.get(bare);
+  if (!withChain || !bare || !a || !b) return [];
+  const shape = {
+    ...H2_LOAD,
+    requests: 0,
+    durationSec: CHAIN_SIDE_BY_SIDE_SEC,
+    warmUpSec: CHAIN_SIDE_BY_SIDE_WARM_UP_SEC,
+  };
   const costs: number[] = [];
-  for (let pair = 1; pair <= CHAIN_PAIRS; pair++) {
-    const rates = new Map<BenchCase, number>();
-    for (const c of pair % 2 === 1 ? [withChain, bare] : [bare, withChain]) {
-      const server = servers.get(c);
-      const rate = median(results.get(c)?.runs.map((r) => r.reqPerSec) ?? []);
-      if (!server || !Number.isFinite(rate)) return costs;
-      // Warmed up right before, as every round's run is: a server that sat
-      // idle while the other ran starts cold (caches, a heap the idle-time
-      // memory reducer shrank), and the one with more to do pays more for it.
-      const warmUpRequests = Math.max(500, Math.round(rate * CHAIN_PAIR_WARM_UP_SEC));
-      check(c, await h2load(c, server.port, { ...H2_LOAD, requests: warmUpRequests }), warmUpRequests);
-      const requests = Math.max(500, Math.round(rate * CHAIN_PAIR_SEC));
-      process.stderr.write(`chain pair ${pair}/${CHAIN_PAIRS}: ${c.label} … `);
-      const load = await h2load(c, server.port, { ...H2_LOAD, requests });
-      check(c, load, requests);
-      rates.set(c, load.reqPerSec);
-      process.stderr.write(`${Math.round(load.reqPerSec)} req/s\n`);
+  for (let run = 1; run <= CHAIN_SIDE_BY_SIDE_RUNS; run++) {
+    process.stderr.write(`chain side by side ${run}/${CHAIN_SIDE_BY_SIDE_RUNS} … `);
+    const [on, off] = await Promise.all([h2load(withChain, a.port, shape), h2load(bare, b.port, shape)]);
+    for (const [c, load] of [
+      [withChain, on],
+      [bare, off],
+    ] as const) {
+      if (load.failed > 0 || load.ok2xx === 0) {
+        throw new Error(`${c.label}, side by side: ${load.ok2xx} calls answered 2xx, ${load.failed} failed`);
+      }
     }
-    costs.push(1 - (rates.get(withChain) ?? Number.NaN) / (rates.get(bare) ?? Number.NaN));
+    costs.push(1 - on.reqPerSec / off.reqPerSec);
+    process.stderr.write(`${Math.round(on.reqPerSec)} vs ${Math.round(off.reqPerSec)} req/s\n`);
   }
   return costs;
 }
