@@ -8,7 +8,7 @@ import { BatchedDestination, type BatchedDestinationOptions } from "./log-destin
 
 function recordingLogger(options: BatchedDestinationOptions = {}) {
   const writes: string[] = [];
-  const destination = new BatchedDestination({ write: (c) => writes.push(c) }, options);
+  const destination = new BatchedDestination({ write: (c) => writes.push(c.toString()) }, options);
   const logger = pino({ base: undefined, timestamp: false }, destination);
   return { logger, writes };
 }
@@ -54,6 +54,39 @@ describe("BatchedDestination", () => {
     assert.equal(called, true);
     await setTimeout(30);
     assert.equal(writes.length, 1, "the timer was cancelled and nothing is written twice");
+  });
+
+  it("writes long and non-ASCII lines whole, in chunks a sink may keep", () => {
+    const chunks: Buffer[] = [];
+    const destination = new BatchedDestination({ write: (c) => chunks.push(c) }, { flushIntervalMs: 60_000 });
+    const logger = pino({ base: undefined, timestamp: false }, destination);
+    const long = "Grüße, 世界! 👋 ".repeat(40_000); // far more bytes than a batch starts with
+    logger.info({ i: 0 }, "short");
+    logger.info({ i: 1, long }, "long");
+    logger.info({ i: 2 }, "Zoë");
+    destination.flush();
+    logger.info({ i: 3 }, "next batch");
+    destination.flush();
+    // Decoded only now: the second batch must not have overwritten the first's bytes.
+    const lines = chunks.map((c) =>
+      c
+        .toString("utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    );
+    assert.deepEqual(
+      lines.map((batch) => batch.map((l) => [l.i, l.msg])),
+      [
+        [
+          [0, "short"],
+          [1, "long"],
+          [2, "Zoë"],
+        ],
+        [[3, "next batch"]],
+      ],
+    );
+    assert.equal(lines[0]?.[1]?.long, long);
   });
 
   it("loses no line when the process exits in the turn that logged it", async () => {

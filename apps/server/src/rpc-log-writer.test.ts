@@ -108,7 +108,10 @@ describe("createRpcLogWriter", () => {
     t.mock.timers.enable({ apis: ["Date"], now: 1_795_000_000_123 });
     const { logger: reference, fromPino } = pair();
     const writes: string[] = [];
-    const destination = new BatchedDestination({ write: (c) => writes.push(c) }, { flushIntervalMs: 60_000 });
+    const destination = new BatchedDestination(
+      { write: (c) => writes.push(c.toString()) },
+      { flushIntervalMs: 60_000 },
+    );
     const logger = pino({ level: "debug", base }, destination);
     const writer = createRpcLogWriter(logger, destination, base);
     writer.info(fields, "rpc");
