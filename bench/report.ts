@@ -11,6 +11,13 @@ export interface Row {
   bytesPerCall: number;
 }
 
+/** One interceptor of the shipped chain, run alone side by side with no interceptors. */
+export interface InterceptorAlone {
+  name: string;
+  /** Its cost in each side-by-side run. */
+  costs: number[];
+}
+
 interface Settings {
   quick: boolean;
   rounds: number;
@@ -20,6 +27,8 @@ interface Settings {
   /** The chain's cost in each side-by-side run (with and without it at once on one core), if measured. */
   chainSideBySideCosts: number[];
   chainSideBySideSec: number;
+  /** Each interceptor's cost alone, measured like the chain's side by side (full runs). */
+  interceptorsAlone: InterceptorAlone[];
   /** CPU profiles of the gaps behind the targets (full runs). */
   profiles: ProfileAnswer[];
   profileWindowSec: number;
@@ -140,6 +149,8 @@ export function renderReport(rows: Row[], s: Settings): string {
     );
   }
 
+  lines.push(...aloneSection(s.interceptorsAlone, s.chainSideBySideCosts, s.chainSideBySideSec));
+
   if (!s.quick) {
     lines.push(
       "",
@@ -159,6 +170,28 @@ export function renderReport(rows: Row[], s: Settings): string {
   }
   lines.push("```", "");
   return lines.join("\n");
+}
+
+/** What each interceptor costs alone, next to the whole chain, both measured side by side. */
+function aloneSection(alone: InterceptorAlone[], chain: number[], runSec: number): string[] {
+  if (alone.length === 0) return [];
+  const cost = (costs: number[]): string =>
+    `${fixed(median(costs) * 100, 1)}% | ${costs.map((c) => `${fixed(c * 100, 0)}%`).join(", ")}`;
+  const lines = [
+    "",
+    "## What each interceptor costs alone",
+    "",
+    "The server with one interceptor only (`INTERCEPTORS=<name>`), side by side with the server without any " +
+      `(both at once on the one server core, each under its own h2load, runs of ${runSec} s), as the whole chain ` +
+      "was measured: the share of unary gRPC throughput it costs. Costs measured alone do not add up to the " +
+      "chain's: each alone also pays for the chain's plumbing, and the figures are each a run's own.",
+    "",
+    "| interceptors | cost, median | each run |",
+    "|---|---|---|",
+  ];
+  if (chain.length > 0) lines.push(`| the whole chain | ${cost(chain)} |`);
+  for (const a of alone) lines.push(`| ${a.name} only | ${cost(a.costs)} |`);
+  return lines;
 }
 
 /** One table per profiled gap: where each side's CPU time goes, per call. */

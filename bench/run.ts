@@ -7,11 +7,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { INTERCEPTOR_NAMES, type InterceptorName } from "@greeter/server";
 import { type BenchCase, benchCases } from "./cases.js";
 import { h2load, type LoadResult, latencyPercentiles } from "./h2load.js";
 import { cpuMicros, peakRssMb, type RunningServer, startServer } from "./process-stats.js";
 import { answerProfileQuestions } from "./profile-runs.js";
-import { type Row, renderReport } from "./report.js";
+import { type InterceptorAlone, type Row, renderReport } from "./report.js";
 
 const run = promisify(execFile);
 
@@ -35,6 +36,12 @@ const LATENCY_REQUESTS = quick ? 1_000 : 5_000;
 const CHAIN_SIDE_BY_SIDE_RUNS = quick ? 0 : 6;
 const CHAIN_SIDE_BY_SIDE_SEC = 5;
 const CHAIN_SIDE_BY_SIDE_WARM_UP_SEC = 1;
+// Then each interceptor of the shipped chain runs alone, side by side with
+// the server without any, this many times: what each one costs.
+const ALONE_SIDE_BY_SIDE_RUNS = quick ? 0 : 4;
+const ALONE_WARM_UP_SEC = 3;
+// Off as shipped: tracing needs OTEL_EXPORTER_OTLP_ENDPOINT, the rate limit RATE_LIMIT_PER_SECOND.
+const OFF_AS_SHIPPED: readonly InterceptorName[] = ["tracing", "rate-limit"];
 // Full runs end with CPU profiles of the gaps behind the targets
 // (profile-runs.ts): two windows of about this long per server.
 const PROFILE_WINDOW_SEC = quick ? 0 : 3;
@@ -110,6 +117,7 @@ async function main(): Promise<void> {
       }
     }
     const chainSideBySideCosts = await measureChainSideBySide(cases, servers);
+    const interceptorsAlone = await measureInterceptorsAlone(cases, servers);
     const profiles =
       PROFILE_WINDOW_SEC > 0
         ? await answerProfileQuestions(
@@ -158,6 +166,7 @@ async function main(): Promise<void> {
       h1: H1_LOAD,
       chainSideBySideCosts,
       chainSideBySideSec: CHAIN_SIDE_BY_SIDE_SEC,
+      interceptorsAlone,
       profiles,
       profileWindowSec: PROFILE_WINDOW_SEC,
       whatWasTried: await readFile(new URL("targets-not-met.md", import.meta.url), "utf8"),
@@ -175,13 +184,7 @@ async function main(): Promise<void> {
 
 /**
  * The interceptor chain's cost, measured CHAIN_SIDE_BY_SIDE_RUNS times with
- * both servers running at once on the one server core, each under its own
- * h2load for CHAIN_SIDE_BY_SIDE_SEC (after a warm-up): the kernel shares
- * the core between them, so a drift in the host's speed weighs on both
- * alike, and 1 - (calls/s with) / (calls/s without) is the chain's share of
- * a call's CPU. (Back-to-back runs, measured here before, ranged from -35%
- * to 64% in one run.) Both servers' answers were verified in the rounds;
- * here every call must still come back 2xx.
+ * both servers running at once on the one server core (sideBySide).
  */
 async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase, RunningServer>): Promise<number[]> {
   const withChain = cases.find((c) => c.id === "greeter-grpc");
@@ -189,6 +192,68 @@ async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase
   const a = withChain && servers.get(withChain);
   const b = bare && servers.get(bare);
   if (!withChain || !bare || !a || !b) return [];
+  return sideBySide("chain", { c: withChain, port: a.port }, { c: bare, port: b.port }, CHAIN_SIDE_BY_SIDE_RUNS);
+}
+
+/**
+ * What each interceptor of the shipped chain costs on its own: a server
+ * with only that one (INTERCEPTORS=<name>), verified like the others, side
+ * by side with the server without any. Which ones cost what is the first
+ * thing to know when the whole chain costs too much.
+ */
+async function measureInterceptorsAlone(
+  cases: BenchCase[],
+  servers: Map<BenchCase, RunningServer>,
+): Promise<InterceptorAlone[]> {
+  const bare = cases.find((c) => c.id === "greeter-grpc-bare");
+  const b = bare && servers.get(bare);
+  if (ALONE_SIDE_BY_SIDE_RUNS === 0 || !bare || !b) return [];
+  const measured: InterceptorAlone[] = [];
+  for (const name of INTERCEPTOR_NAMES.filter((n) => !OFF_AS_SHIPPED.includes(n))) {
+    const alone: BenchCase = {
+      ...bare,
+      id: `greeter-grpc-only-${name}`,
+      label: `Greeter: gRPC (h2c), only ${name}`,
+      server: { ...bare.server, env: { ...bare.server.env, INTERCEPTORS: name } },
+    };
+    const server = await startServer(alone.server);
+    try {
+      await alone.verify(`http://127.0.0.1:${server.port}`);
+      const probe = await h2load(alone, server.port, { ...H2_LOAD, requests: 100 });
+      check(alone, probe, 100, bare.id);
+      // A new process: its code is compiled for the load before it is compared
+      // (the first run after a start cost up to twice the others).
+      await h2load(alone, server.port, { ...H2_LOAD, requests: 0, durationSec: ALONE_WARM_UP_SEC });
+      const costs = await sideBySide(
+        name,
+        { c: alone, port: server.port },
+        { c: bare, port: b.port },
+        ALONE_SIDE_BY_SIDE_RUNS,
+      );
+      measured.push({ name, costs });
+    } finally {
+      await server.stop();
+    }
+  }
+  return measured;
+}
+
+/**
+ * 1 - (calls/s of the subject) / (calls/s of the reference), `runs` times,
+ * with both servers running at once on the one server core, each under its
+ * own h2load for CHAIN_SIDE_BY_SIDE_SEC (after a warm-up): the kernel
+ * shares the core between them, so a drift in the host's speed weighs on
+ * both alike, and the figure is the subject's extra share of a call's CPU.
+ * (Back-to-back runs, measured here before, ranged from -35% to 64% in one
+ * run.) Both servers' answers were verified before; here every call must
+ * still come back 2xx.
+ */
+async function sideBySide(
+  what: string,
+  subject: { c: BenchCase; port: number },
+  reference: { c: BenchCase; port: number },
+  runs: number,
+): Promise<number[]> {
   const shape = {
     ...H2_LOAD,
     requests: 0,
@@ -196,12 +261,15 @@ async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase
     warmUpSec: CHAIN_SIDE_BY_SIDE_WARM_UP_SEC,
   };
   const costs: number[] = [];
-  for (let run = 1; run <= CHAIN_SIDE_BY_SIDE_RUNS; run++) {
-    process.stderr.write(`chain side by side ${run}/${CHAIN_SIDE_BY_SIDE_RUNS} … `);
-    const [on, off] = await Promise.all([h2load(withChain, a.port, shape), h2load(bare, b.port, shape)]);
+  for (let run = 1; run <= runs; run++) {
+    process.stderr.write(`${what} side by side ${run}/${runs} … `);
+    const [on, off] = await Promise.all([
+      h2load(subject.c, subject.port, shape),
+      h2load(reference.c, reference.port, shape),
+    ]);
     for (const [c, load] of [
-      [withChain, on],
-      [bare, off],
+      [subject.c, on],
+      [reference.c, off],
     ] as const) {
       if (load.failed > 0 || load.ok2xx === 0) {
         throw new Error(`${c.label}, side by side: ${load.ok2xx} calls answered 2xx, ${load.failed} failed`);
@@ -216,14 +284,15 @@ async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase
 /**
  * h2load counts any 2xx as success, and a gRPC error is a 200. Every call
  * must have been answered 2xx and carried exactly the body of the verified
- * one (a gRPC or Connect error has another body).
+ * one (a gRPC or Connect error has another body): the call verified for
+ * case `verifiedAs`, for a variant of a case that must answer the same.
  */
 const expectedDataBytes = new Map<string, number>();
-function check(c: BenchCase, load: LoadResult, requests: number): void {
+function check(c: BenchCase, load: LoadResult, requests: number, verifiedAs = c.id): void {
   if (load.failed > 0 || load.succeeded !== requests || load.ok2xx !== requests) {
     throw new Error(`${c.label}: ${load.ok2xx} of ${requests} calls answered 2xx (${load.failed} failed)`);
   }
-  const expected = expectedDataBytes.get(c.id);
+  const expected = expectedDataBytes.get(verifiedAs);
   if (expected !== undefined && Math.abs(load.dataBytesPerCall - expected) > 1e-9) {
     throw new Error(`${c.label}: ${load.dataBytesPerCall} body bytes per call, the verified call had ${expected}`);
   }

@@ -1,2 +1,9 @@
-export { ConfigError, describeSettings, loadConfig, type ServerConfig } from "./config.js";
+export {
+  ConfigError,
+  describeSettings,
+  INTERCEPTOR_NAMES,
+  type InterceptorName,
+  loadConfig,
+  type ServerConfig,
+} from "./config.js";
 export { buildServer, type GreeterServer } from "./server.js";
