@@ -123,5 +123,11 @@ export function createRpcLogWriter(
       else destination.write(line.render());
     };
   };
-  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    isLevelEnabled: (level) => logger.isLevelEnabled(level),
+  };
 }

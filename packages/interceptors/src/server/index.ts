@@ -13,6 +13,7 @@ export {
   type RpcLogFields,
   type RpcLogger,
   type RpcLoggingOptions,
+  type RpcLogLevel,
 } from "./rpc-logging.js";
 export { createRpcMetricsInterceptor, type RpcMetricsOptions } from "./rpc-metrics.js";
 export { createRpcTracingInterceptor, type RpcTracingOptions } from "./rpc-tracing.js";

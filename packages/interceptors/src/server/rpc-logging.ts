@@ -25,7 +25,15 @@ export interface RpcLogger {
   info(fields: RpcLogFields, message: string): void;
   warn(fields: RpcLogFields, message: string): void;
   error(fields: RpcLogFields, message: string): void;
+  /**
+   * Whether a line at this level would be written (pino's own method). With
+   * it, a call whose line would be dropped (every successful one under
+   * LOG_LEVEL=warn) costs no line at all; without it, every line is made.
+   */
+  isLevelEnabled?(level: RpcLogLevel): boolean;
 }
+
+export type RpcLogLevel = "debug" | "info" | "warn" | "error";
 
 export interface RpcLoggingOptions {
   logger: RpcLogger;
@@ -114,6 +122,8 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
     let bytesOut = 0;
 
     const done = (error: ConnectError | undefined): void => {
+      const level: RpcLogLevel = isQuiet ? "debug" : !error ? "info" : SERVER_FAULTS.has(error.code) ? "error" : "warn";
+      if (logger.isLevelEnabled && !logger.isLevelEnabled(level)) return;
       const { header } = req;
       const fields: RpcLogFields = {
         procedure,
@@ -139,10 +149,7 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
         error: error?.rawMessage,
         err: error?.cause instanceof Error ? error.cause : undefined,
       };
-      if (isQuiet) logger.debug(fields, "rpc");
-      else if (!error) logger.info(fields, "rpc");
-      else if (SERVER_FAULTS.has(error.code)) logger.error(fields, "rpc failed");
-      else logger.warn(fields, "rpc failed");
+      logger[level](fields, error && !isQuiet ? "rpc failed" : "rpc");
     };
 
     if (!req.stream) {
