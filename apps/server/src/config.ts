@@ -187,7 +187,7 @@ const SETTINGS = {
   },
   logLevel: {
     env: "LOG_LEVEL",
-    help: "pino log level: fatal, error, warn, info, debug, trace or silent.",
+    help: "pino log level: fatal, error, warn, info, debug, trace or silent. Each RPC's line is info (debug for health checks), warn or error when it fails: at warn, only failed calls are logged and the others cost no line.",
     default: "info",
     parse: (raw: string) => oneOf(raw, ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
   },
