@@ -23,6 +23,8 @@ export const DEFAULT_MAX_BATCH_LINES = 512;
 
 // Room for a full batch of RPC lines (about 400 bytes each); it grows for longer ones.
 const INITIAL_BATCH_BYTES = 256 * 1024;
+// Grown past this by a burst of long lines, the bytes are let go after the batch.
+const MAX_KEPT_BATCH_BYTES = 4 * INITIAL_BATCH_BYTES;
 // The most bytes a UTF-16 code unit takes in UTF-8.
 const MAX_UTF8_BYTES_PER_UNIT = 3;
 
@@ -89,6 +91,7 @@ export class BatchedDestination implements DestinationStream {
       for (const line of lines) end = this.encode(typeof line === "string" ? line : line.render(), end);
       // A copy: a sink may keep the chunk while the next batch is made.
       this.sink.write(Buffer.from(this.bytes.subarray(0, end)));
+      if (this.bytes.length > MAX_KEPT_BATCH_BYTES) this.bytes = Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
     }
     if (typeof callback === "function") callback();
   };
