@@ -2,7 +2,7 @@
 # Builds what the container image runs, into OUT_DIR:
 #   OUT_DIR/server  the server with its production dependencies only (pnpm deploy)
 #   OUT_DIR/web     the built web app (WEB_ROOT)
-# deploy/Dockerfile runs it; apps/server/src/deploy/container-bundle.test.ts
+# deploy/Dockerfile runs it; apps/server/test/deploy/container-bundle.test.ts
 # runs it too and starts the result, since no Docker engine runs in CI.
 set -euo pipefail
 out="${1:?usage: deploy/build-bundle.sh OUT_DIR}"

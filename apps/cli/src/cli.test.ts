@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
 import { captureLogs, startTestServer, type TestServer } from "@greeter/server/testing";
 import { SpanKind } from "@opentelemetry/api";
-import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 
 // The scope the server asks of Greeter callers (apps/server/src/access-policy.ts).
 const GREETER_SCOPE = "greeter.greet";

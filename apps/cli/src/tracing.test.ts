@@ -4,12 +4,7 @@ import { createClient } from "@connectrpc/connect";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { startTestServer, type TestServer } from "@greeter/server/testing";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createTransport, PROTOCOLS } from "./transport.js";
 
 // The CLI's own transport (its interceptors included) calls a real server;
@@ -18,7 +13,7 @@ describe("tracing from the CLI's transport to the server", () => {
   const exporter = new InMemorySpanExporter();
   let server: TestServer;
   before(async () => {
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
     server = await startTestServer({}, { spanExporter: exporter });
   });
   after(async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startTestServer, type TestServer } from "./testing.js";
+import { startTestServer, type TestServer } from "../test/testing.js";
 
 const ALLOWED = "http://localhost:5173";
 

@@ -6,7 +6,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, ServingStatus } from "@greeter/grpc-health";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { startServerProcess as startMain } from "./testing-process.js";
+import { startServerProcess as startMain } from "../test/testing-process.js";
 
 describe("the server process", () => {
   it("drains on SIGTERM: health goes NOT_SERVING, short calls finish, long streams end UNAVAILABLE, exit 0", async () => {

@@ -8,7 +8,7 @@ import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer, type StreamTaker } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";

@@ -3,12 +3,7 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  SimpleSpanProcessor,
-  type SpanExporter,
-} from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 
 export interface Tracing {
   tracer: Tracer;
@@ -24,16 +19,18 @@ export interface Tracing {
  */
 export function setupTracing(options: { endpoint?: string; exporter?: SpanExporter }): Tracing | undefined {
   const processor = options.exporter
-    ? new SimpleSpanProcessor(options.exporter)
+    ? new SimpleSpanProcessor({ exporter: options.exporter })
     : options.endpoint
-      ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, "")}/v1/traces` }))
+      ? new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, "")}/v1/traces` }),
+        })
       : undefined;
   if (!processor) return undefined;
   // Global, and set once per process: a second server in the same process
   // (tests) keeps the first's, which are the same kinds.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": "greeter" }),
     spanProcessors: [processor],
   });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
 import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
-import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import type { Browser, Page, Request } from "playwright-core";
 import { build, createServer as createViteServer, type ViteDevServer } from "vite";
 import { launchChromium } from "./chromium.js";

@@ -6,14 +6,20 @@
 // buf/validate/validate.proto (protovalidate's rules), which buf would fetch
 // from the Buf Schema Registry — there is no network here, and the file is
 // not ours to copy into the repository. @bufbuild/protovalidate ships that
-// file's descriptor, so we hand it to protoc (Debian's protobuf-compiler) as
-// a descriptor set, the way protoc resolves imports without sources.
+// file's descriptor, so we hand it to protoc as a descriptor set, the way
+// protoc resolves imports without sources.
+//
+// Same bytes on every machine: protoc is the one of the pinned grpcio-tools
+// (scripts/tools.json), whose wrapper in .tools/bin puts the compiler's own
+// copy of google/protobuf/*.proto on the proto path. validate.proto's imports
+// (descriptor, duration, timestamp, field_mask) come from there too, with
+// their comments, never from whatever else the machine has in /usr/include.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { create, type DescFile, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 
@@ -21,23 +27,23 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The image, committed: `buf generate`, the tests' gRPC clients and grpcurl -protoset read it. */
 export const IMAGE = join(ROOT, "packages/proto/descriptors/greeter.binpb");
 
-/** A file and everything it imports, imports first, as protoc wants a descriptor set. */
-function withDependencies(file: DescFile, seen = new Set<string>()): DescFile[] {
-  if (seen.has(file.name)) return [];
-  seen.add(file.name);
-  return [...file.dependencies.flatMap((d) => withDependencies(d, seen)), file];
-}
+const PROTOC = join(ROOT, ".tools/bin/protoc");
 
 export function buildImage(protoRoot: string, out: string, files: readonly string[]): void {
   const dir = mkdtempSync(join(tmpdir(), "greeter-proto-"));
   try {
     const imports = join(dir, "imports.binpb");
     const set = create(FileDescriptorSetSchema, {
-      file: withDependencies(file_buf_validate_validate).map((f) => f.proto),
+      file: [file_buf_validate_validate.proto],
     });
     writeFileSync(imports, toBinary(FileDescriptorSetSchema, set));
+    if (!existsSync(PROTOC)) {
+      throw new Error(
+        `${PROTOC} is missing: run \`node scripts/setup.mjs --test\` (installs the pinned grpcio-tools, see scripts/tools.json)`,
+      );
+    }
     execFileSync(
-      "protoc",
+      PROTOC,
       [
         `--descriptor_set_in=${imports}`,
         `--proto_path=${protoRoot}`,

@@ -5,8 +5,8 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createRetryInterceptor } from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { freePort } from "../testing.js";
-import { startServerProcess } from "../testing-process.js";
+import { freePort } from "../../test/testing.js";
+import { startServerProcess } from "../../test/testing-process.js";
 import { renderHaproxyConfig, startHaproxy } from "./haproxy.js";
 
 /** Greet calls a replica has answered OK, from its own /metrics. */

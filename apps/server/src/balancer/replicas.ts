@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../testing.js";
+import { freePort } from "./free-port.js";
 
 export interface ReplicasOptions {
   /** How many. */

@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareServer, type Http2Api, startBareHttp2Server } from "./bare-test-server.js";
+import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/fast-path/bare-test-server.js";
 import { InflightCalls } from "./call-context.js";
 import { createGrpcUnaryFastPath } from "./grpc-unary.js";
 

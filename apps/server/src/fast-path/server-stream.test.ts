@@ -15,7 +15,7 @@ import {
   type GreetStreamRequest,
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "./bare-test-server.js";
+import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../../test/fast-path/bare-test-server.js";
 import { InflightCalls } from "./call-context.js";
 import { createServerStreamFastPath } from "./server-stream.js";
 

@@ -6,7 +6,7 @@ import {
   greetRequest,
   greetStreamMethod,
   greetStreamRequest,
-} from "../../../server/src/interop/grpc-web-descriptors.js";
+} from "../../../server/test/interop/grpc-web-descriptors.js";
 
 type Format = "text" | "binary";
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 // Whatever a test leaves running is killed when its file ends.
 const children = new Set<ChildProcess>();
 after(() => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 
 /** The repository's deploy/ directory. */
-export const DEPLOY_DIR = fileURLToPath(new URL("../../../../deploy/", import.meta.url));
+export const DEPLOY_DIR = fileURLToPath(new URL("../../../../deploy", import.meta.url));
 
 export interface Manifest {
   /** Path under deploy/kubernetes, e.g. "base/deployment.yaml". */

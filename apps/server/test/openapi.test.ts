@@ -4,7 +4,7 @@ import { mintToken } from "@greeter/interceptors/server";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { startTestServer, type TestServer } from "../testing.js";
+import { startTestServer, type TestServer } from "./testing.js";
 
 // A client built only from what /openapi.json says: the path and method of
 // each operation, its parameters and body schema, its response schemas.

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
@@ -15,6 +15,27 @@ import { listeningUrl } from "../testing-process.js";
 import { DEPLOY_DIR, loadManifests } from "./manifests.js";
 
 const run = promisify(execFile);
+
+/** Every .js file under DIR. */
+function jsFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => join(dir, f));
+}
+
+/** The .js files ENTRIES import, directly or not, through relative imports. */
+function reachable(entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...entries];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+\.js)"/g)) {
+      if (m[1]) queue.push(join(dirname(file), m[1]));
+    }
+  }
+  return seen;
+}
 
 // No Docker engine runs in CI, so this runs what the image's build stage
 // runs (deploy/build-bundle.sh) and starts the result the way the image's
@@ -38,6 +59,25 @@ describe("the container image's contents (deploy/build-bundle.sh)", () => {
     for (const dev of ["typescript@", "@grpc+grpc-js@", "vite@", "@biomejs+", "@bufbuild+buf@", "tsx@"]) {
       assert.ok(!store.some((p) => p.startsWith(dev)), `${dev} is a dev dependency, not for the image`);
     }
+  });
+
+  test("ships only what runs: no tests, no test helpers", () => {
+    const dist = join(out, "server/dist");
+    const files = jsFiles(dist);
+    assert.ok(files.length > 20, `the server's modules are there (${files.length})`);
+    assert.deepEqual(
+      files.filter((f) => /\.test\.js$/.test(f)).map((f) => relative(dist, f)),
+      [],
+      "tests in the image",
+    );
+    // Each module is run by one of the entry points (package.json's bin-like scripts and exports).
+    const entries = ["main.js", "mint-token-main.js", "balancer/cluster-main.js", "index.js", "balancer/index.js"];
+    const used = reachable(entries.map((e) => join(dist, e)));
+    assert.deepEqual(
+      files.filter((f) => !used.has(f)).map((f) => relative(dist, f)),
+      [],
+      "modules no entry point imports (test-only code?)",
+    );
   });
 
   test("starts with the Deployment's environment, serves every protocol and the page, drains on SIGTERM", async () => {

@@ -1,6 +1,7 @@
-import { type AddressInfo, createServer as createNetServer } from "node:net";
-import { loadConfig, type ServerConfig } from "./config.js";
-import { type BuildOptions, buildServer, type GreeterServer } from "./server.js";
+import { loadConfig, type ServerConfig } from "../src/config.js";
+import { type BuildOptions, buildServer, type GreeterServer } from "../src/server.js";
+
+export { freePort } from "../src/balancer/free-port.js";
 
 export interface TestServer extends GreeterServer {
   /** Base URL on loopback, e.g. `http://127.0.0.1:41234`. */
@@ -27,18 +28,6 @@ export async function startTestServer(
   const server = await buildServer(config, options);
   const url = await server.listen();
   return Object.assign(server, { url, port: Number(new URL(url).port) });
-}
-
-/** A TCP port that was free a moment ago, for tools that cannot listen on port 0 and report back. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A log destination that keeps every line, parsed, for tests to look at. */

@@ -25,3 +25,6 @@ export const REFLECTION_PROTO_ROOT = join(dirname(require.resolve("@grpc/reflect
 
 /** The buf CLI from the @bufbuild/buf npm package. */
 export const BUF = fileURLToPath(new URL("../../../../node_modules/.bin/buf", import.meta.url));
+
+/** grpcurl, built pinned into .tools/bin by scripts/setup.mjs --test (scripts/tools.json). */
+export const GRPCURL = fileURLToPath(new URL("../../../../.tools/bin/grpcurl", import.meta.url));

@@ -7,8 +7,8 @@ import { createBearerTokenInterceptor } from "@greeter/interceptors";
 import { mintToken } from "@greeter/interceptors/server";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import * as grpc from "@grpc/grpc-js";
-import { GREETER_SCOPE } from "../access-policy.js";
-import { loadConfig } from "../config.js";
+import { GREETER_SCOPE } from "../../src/access-policy.js";
+import { loadConfig } from "../../src/config.js";
 import { GreeterStub, HealthStub, type Stub, unary } from "../interop/grpc-js-client.js";
 import { captureLogs, startTestServer, type TestServer } from "../testing.js";
 

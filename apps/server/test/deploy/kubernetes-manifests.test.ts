@@ -13,7 +13,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Service } from "kubernetes-models/v1/Service";
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../../src/config.js";
 import { DEPLOY_DIR, loadManifests, type Manifest } from "./manifests.js";
 
 // The models validate against the Kubernetes and Gateway API OpenAPI
@@ -168,7 +168,12 @@ describe("deploy/kubernetes", () => {
   test("the Dockerfile builds in two stages, runs the bundle as the pod's user, with the pinned pnpm", () => {
     const dockerfile = readFileSync(join(DEPLOY_DIR, "Dockerfile"), "utf8");
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, "multi-stage");
-    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-[\w-]*slim$/m);
+    // The image runs the Node the project pins, as `pnpm dev` and the tests do.
+    const nodeVersion = readFileSync(join(DEPLOY_DIR, "../.node-version"), "utf8").trim();
+    assert.match(
+      dockerfile,
+      new RegExp(`^ARG NODE_IMAGE=node:${nodeVersion.replaceAll(".", "\\.")}-[\\w-]*slim$`, "m"),
+    );
     const packageManager = JSON.parse(readFileSync(join(DEPLOY_DIR, "../package.json"), "utf8")).packageManager;
     assert.ok(dockerfile.includes(`npm install --global --no-fund --no-audit ${packageManager}`));
     assert.match(dockerfile, /deploy\/build-bundle\.sh \/out/);
