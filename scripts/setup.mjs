@@ -11,7 +11,7 @@
 // it uses nothing but Node's built-in modules.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -74,14 +74,30 @@ function setUpNpm(list) {
   for (const t of list) link(t.name, join("..", "npm", "node_modules", ".bin", t.name));
 }
 
+/** The version of the machine's own `node`: the first on PATH, leaving out the one setup installed. */
+function machineNodeVersion() {
+  const path = (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((dir) => resolve(dir) !== BIN)
+    .join(delimiter);
+  const found = spawnSync("node", ["-p", "process.versions.node"], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: path },
+  });
+  return found.status === 0 ? found.stdout.trim() : process.versions.node;
+}
+
 function setUpNode(tool) {
-  const major = Number(process.versions.node.split(".")[0]);
+  // Asked of PATH, not of the Node running this script: under `pnpm …`
+  // that is the Node setup installed, which must not talk itself away.
+  const version = machineNodeVersion();
+  const major = Number(version.split(".")[0]);
   if (major >= 22) {
     // The machine's own Node is new enough: use it, and drop a copy an older one needed.
     rmSync(join(BIN, "node"), { force: true });
     return [];
   }
-  say(`Node ${process.versions.node} on PATH is older than 22: the project runs on Node ${versionOf(tool)} in .tools/`);
+  say(`Node ${version} on PATH is older than 22: the project runs on Node ${versionOf(tool)} in .tools/`);
   return [tool];
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, delimiter, join, relative } from "node:path";
 import { describe, it } from "node:test";
@@ -92,6 +93,19 @@ describe("scripts/tools.json: every program outside node_modules", () => {
       .filter((t) => !(t.from === "machine" ? onPath(t.name) : existsSync(t.path ?? join(ROOT, ".tools/bin", t.name))))
       .map((t) => `${t.name} (${t.from} ${t.package}${t.version ? `@${t.version}` : ""})`);
     assert.deepEqual(missing, []);
+  });
+
+  it("keeps the Node it installed when setup runs again on that Node (as under `pnpm test`)", () => {
+    const bin = join(ROOT, ".tools/bin");
+    const path = [bin, ...(process.env.PATH ?? "").split(delimiter).filter((d) => d !== bin)].join(delimiter);
+    const hadNode = existsSync(join(bin, "node"));
+    const run = spawnSync(process.execPath, [join(ROOT, "scripts/setup.mjs")], {
+      env: { ...process.env, PATH: path },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(existsSync(join(bin, "node")), hadNode, "setup dropped or added .tools/bin/node");
   });
 
   it("runs the tests on Node 22 or newer", () => {
