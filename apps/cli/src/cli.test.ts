@@ -23,10 +23,17 @@ interface Result {
   stderr: string;
 }
 
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
 /** Runs the real CLI process, feeding `input` to its stdin. */
 function greeter(args: string[], input = "", env: Record<string, string> = {}): Promise<Result> {
+  return exec(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], input, env);
+}
+
+function exec(command: string, args: string[], input: string, env: Record<string, string>): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    const child = spawn(command, args, {
+      cwd: ROOT,
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, GREETER_URL: "", GREETER_TOKEN: "", ...env },
       timeout: 30_000,
@@ -103,14 +110,17 @@ describe("greeter CLI", () => {
     assert.deepEqual(res, {
       code: 1,
       stdout: "",
-      stderr: "greeter: invalid_argument: name: must not be empty [name.not_blank]\n",
+      stderr: "greeter: name must not be empty: fix it and try again (invalid_argument)\n",
     });
   });
 
   it("exits 1 when the server cannot be reached", async () => {
     const res = await greeter(["greet", "--name", "Ada", "--url", "http://127.0.0.1:1"]);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /^greeter: unavailable: /);
+    assert.equal(
+      res.stderr,
+      "greeter: cannot reach the server at http://127.0.0.1:1: is it running? Use --url or GREETER_URL for another (unavailable)\n",
+    );
   });
 
   it("stops at the --timeout deadline", async () => {
@@ -127,7 +137,10 @@ describe("greeter CLI", () => {
       ...url,
     ]);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /^greeter: deadline_exceeded: /);
+    assert.equal(
+      res.stderr,
+      "greeter: the server did not answer in time: try again, or allow more time with --timeout MS (deadline_exceeded)\n",
+    );
   });
 
   it("exits 2 with usage for a bad command line", async () => {
@@ -141,6 +154,37 @@ describe("greeter CLI", () => {
       assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
       assert.match(res.stderr, /Usage: greeter/);
     }
+  });
+});
+
+describe("the CLI as the README runs it: pnpm exec greeter", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  // Byte for byte: nothing of pnpm's (its script header, ELIFECYCLE) on
+  // either stream, so the output can be piped.
+  it("prints only the greeting on stdout", async () => {
+    const res = await exec("pnpm", ["exec", "greeter", "greet", "--name", "Ada", "--url", server.url], "", {});
+    assert.deepEqual(res, { code: 0, stdout: "Hello, Ada!\n", stderr: "" });
+  });
+
+  it("prints only its own message on stderr for an invalid name, and exits 1", async () => {
+    const res = await exec("pnpm", ["exec", "greeter", "greet", "--name", "", "--url", server.url], "", {});
+    assert.deepEqual(res, {
+      code: 1,
+      stdout: "",
+      stderr: "greeter: name must not be empty: fix it and try again (invalid_argument)\n",
+    });
+  });
+
+  it("exits 2 for a bad command line", async () => {
+    const res = await exec("pnpm", ["exec", "greeter", "greet"], "", {});
+    assert.equal(res.code, 2);
+    assert.equal(res.stdout, "");
+    assert.match(res.stderr, /^greeter: --name is required\n\nUsage: greeter/);
   });
 });
 
@@ -181,7 +225,23 @@ describe("greeter CLI against a server that requires a token", () => {
     assert.equal(fromEnv.stdout, "Hello, Ada!\n");
     const without = await greeter(["greet", "--name", "Ada", "--url", server.url]);
     assert.equal(without.code, 1);
-    assert.match(without.stderr, /^greeter: unauthenticated: Greeter\.Greet needs a bearer token/);
+    const expired = await mintToken({
+      key: new TextEncoder().encode(secret),
+      subject: "cli-user",
+      audience: "greeter",
+      scopes: [GREETER_SCOPE],
+      ttlSeconds: -60,
+    });
+    const late = await greeter(["greet", "--name", "Ada", "--url", server.url, "--token", expired]);
+    assert.deepEqual(late, {
+      code: 1,
+      stdout: "",
+      stderr: "greeter: the token has expired: get a new one and pass it with --token (unauthenticated)\n",
+    });
+    assert.equal(
+      without.stderr,
+      "greeter: this server needs a token: pass --token TOKEN or set GREETER_TOKEN (`pnpm mint-token` makes one for a dev server) (unauthenticated)\n",
+    );
 
     const calls = logs.lines.filter((l) => l.subject === "cli-user");
     assert.equal(calls.length, 4);

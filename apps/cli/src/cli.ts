@@ -4,7 +4,6 @@ import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, ConnectError, createClient } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 import {
   type AudioChunk,
   AudioChunkSchema,
@@ -13,6 +12,7 @@ import {
   GreetingRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Registry } from "prom-client";
+import { type CallContext, describeRpcError } from "./error-message.js";
 import { writeMetrics } from "./metrics-file.js";
 import { startTracing } from "./tracing.js";
 import { createTransport, PROTOCOLS, type Protocol } from "./transport.js";
@@ -52,24 +52,27 @@ export interface Io {
 class UsageError extends Error {}
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_URL = "http://localhost:50051";
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
+  const call: CallContext = { url: io.env.GREETER_URL || DEFAULT_URL, hasToken: Boolean(io.env.GREETER_TOKEN) };
   try {
-    return await dispatch(argv, io);
+    return await dispatch(argv, io, call);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`greeter: ${e.message}\n\n${USAGE}\n`);
       return 2;
     }
-    const err = ConnectError.from(e);
-    io.stderr.write(`greeter: ${codeToString(err.code)}: ${err.rawMessage}\n`);
+    io.stderr.write(`greeter: ${describeRpcError(ConnectError.from(e), call)}\n`);
     return 1;
   }
 }
 
-async function dispatch(argv: string[], io: Io): Promise<number> {
+async function dispatch(argv: string[], io: Io, call: CallContext): Promise<number> {
   const { values, positionals } = parseCommandLine(argv);
+  call.url = values.url ?? call.url;
+  call.hasToken = Boolean(values.token ?? io.env.GREETER_TOKEN);
   if (values.help) {
     io.stdout.write(`${USAGE}\n`);
     return 0;
@@ -81,7 +84,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   const metrics = metricsFile === undefined ? undefined : new Registry();
   const tracing = startTracing(io.env.OTEL_EXPORTER_OTLP_ENDPOINT);
   try {
-    return await runCommand(command, rest, values, io, { protocol, timeoutMs, metrics });
+    return await runCommand(command, rest, values, io, { protocol, timeoutMs, metrics, url: call.url });
   } finally {
     await tracing?.shutdown();
     if (metricsFile !== undefined && metrics !== undefined) await writeMetrics(metricsFile, metrics);
@@ -92,6 +95,7 @@ interface CommandOptions {
   protocol: Protocol;
   timeoutMs: number | undefined;
   metrics: Registry | undefined;
+  url: string;
 }
 
 async function runCommand(
@@ -99,13 +103,13 @@ async function runCommand(
   rest: string[],
   values: CommandLine["values"],
   io: Io,
-  { protocol, timeoutMs, metrics }: CommandOptions,
+  { protocol, timeoutMs, metrics, url }: CommandOptions,
 ): Promise<number> {
   const client = (needsHttp2: boolean): Client<typeof Greeter> =>
     createClient(
       Greeter,
       createTransport({
-        baseUrl: values.url ?? io.env.GREETER_URL ?? "http://localhost:50051",
+        baseUrl: url,
         protocol,
         needsHttp2,
         token: values.token ?? io.env.GREETER_TOKEN,

@@ -4,18 +4,15 @@ import { describeError, fieldViolations, greeter } from "./api.js";
 interface Props {
   name: string;
   onNameChange: (name: string) => void;
+  /** The server's objection to the name, shown next to the field until the name changes. */
+  nameViolation: string | undefined;
+  onNameViolation: (violation: string) => void;
 }
 
-type Status =
-  | { kind: "idle" }
-  | { kind: "busy" }
-  | { kind: "ok"; text: string }
-  | { kind: "error"; text: string }
-  /** The server rejected the name: said next to the field, not in the status line. */
-  | { kind: "invalid"; field: string };
+type Status = { kind: "idle" } | { kind: "busy" } | { kind: "ok"; text: string } | { kind: "error"; text: string };
 
 /** The unary call: one name in, one greeting out. */
-export function GreetForm({ name, onNameChange }: Props) {
+export function GreetForm({ name, onNameChange, nameViolation, onNameViolation }: Props) {
   const [status, setStatus] = useState<Status>({ kind: "idle" });
 
   async function onSubmit(event: FormEvent) {
@@ -25,12 +22,24 @@ export function GreetForm({ name, onNameChange }: Props) {
       const res = await greeter.greet({ name }, { timeoutMs: 10_000 });
       setStatus({ kind: "ok", text: res.greeting });
     } catch (e) {
-      const nameViolation = fieldViolations(e).get("name");
-      setStatus(nameViolation ? { kind: "invalid", field: nameViolation } : { kind: "error", text: describeError(e) });
+      const violation = fieldViolations(e).get("name");
+      if (violation) {
+        onNameViolation(violation);
+        setStatus({ kind: "idle" });
+      } else {
+        setStatus({ kind: "error", text: describeError(e) });
+      }
     }
   }
 
-  const invalid = status.kind === "invalid";
+  function onChange(next: string) {
+    onNameChange(next);
+    // A greeting or an error is about the name that was sent: once the
+    // person edits it, the line below would no longer be true.
+    if (status.kind !== "busy") setStatus({ kind: "idle" });
+  }
+
+  const invalid = nameViolation !== undefined;
 
   return (
     <form onSubmit={onSubmit} className="panel">
@@ -39,7 +48,7 @@ export function GreetForm({ name, onNameChange }: Props) {
         <input
           id="name"
           value={name}
-          onChange={(e) => onNameChange(e.target.value)}
+          onChange={(e) => onChange(e.target.value)}
           autoComplete="given-name"
           aria-invalid={invalid}
           aria-describedby={invalid ? "name-error" : undefined}
@@ -50,7 +59,7 @@ export function GreetForm({ name, onNameChange }: Props) {
       </div>
       {invalid && (
         <p id="name-error" className="field-error" role="alert">
-          {status.field}
+          {nameViolation}
         </p>
       )}
       <div role="status" aria-live="polite" className={status.kind === "error" ? "error" : "greeting"}>

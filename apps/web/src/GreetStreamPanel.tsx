@@ -1,15 +1,17 @@
 import { useEffect, useRef, useState } from "react";
-import { describeError, greeter } from "./api.js";
+import { describeError, fieldViolations, greeter } from "./api.js";
 
 interface Props {
   name: string;
+  /** A rejected name is said next to the name field, where the form says it too. */
+  onNameViolation: (violation: string) => void;
 }
 
 const COUNT = 5;
 const INTERVAL_MS = 400;
 
 /** Server streaming over gRPC-Web: greetings appear one by one as they arrive. */
-export function GreetStreamPanel({ name }: Props) {
+export function GreetStreamPanel({ name, onNameViolation }: Props) {
   const [greetings, setGreetings] = useState<string[]>([]);
   const [error, setError] = useState("");
   const [running, setRunning] = useState(false);
@@ -32,7 +34,11 @@ export function GreetStreamPanel({ name }: Props) {
       );
       for await (const res of stream) setGreetings((list) => [...list, res.greeting]);
     } catch (e) {
-      if (!controller.signal.aborted) setError(describeError(e));
+      if (!controller.signal.aborted) {
+        const violation = fieldViolations(e).get("name");
+        if (violation) onNameViolation(violation);
+        else setError(describeError(e));
+      }
     } finally {
       if (abort.current === controller) setRunning(false);
     }

@@ -73,7 +73,7 @@ export function fieldViolations(e: unknown): Map<string, string> {
   return byField;
 }
 
-/** A message a person can act on, for any error a call can end with. */
+/** A message a person can act on, for any error a call can end with: what happened, and what to do. */
 export function describeError(e: unknown): string {
   const err = ConnectError.from(e);
   switch (err.code) {
@@ -83,20 +83,25 @@ export function describeError(e: unknown): string {
       return err.rawMessage.charAt(0).toUpperCase() + err.rawMessage.slice(1);
     }
     case Code.Unauthenticated:
-      return accessToken.get()
-        ? "The server refused your access token. Check it under Access token."
-        : "This server needs an access token: paste one under Access token.";
+      if (!accessToken.get()) return "This server needs an access token: paste one under Access token.";
+      return /"exp"|expired/i.test(err.rawMessage)
+        ? "Your access token has expired: paste a new one under Access token."
+        : "The server refused your access token. Check it under Access token.";
     case Code.PermissionDenied:
-      return "Your access token does not allow greeting.";
+      return "Your access token does not allow greeting. Ask for one with the greeter.greet scope.";
     case Code.DeadlineExceeded:
       return "The server took too long to answer. Please try again.";
+    case Code.ResourceExhausted:
+      return "The server is busy, or the request is too large. Wait a moment and try again.";
     case Code.Unavailable:
       return `Cannot reach the server at ${apiUrl}. Is it running?`;
+    case Code.Canceled:
+      return "The call was cancelled.";
     case Code.Unknown:
       // fetch() fails with a TypeError when the server is down or CORS refuses.
       if (/fetch|network/i.test(err.rawMessage)) return `Cannot reach the server at ${apiUrl}. Is it running?`;
-      return `Something went wrong: ${err.rawMessage}`;
+      return "Something went wrong on the server. Please try again.";
     default:
-      return `Something went wrong (${Code[err.code]}): ${err.rawMessage}`;
+      return "Something went wrong on the server. Please try again.";
   }
 }

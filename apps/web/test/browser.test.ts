@@ -90,6 +90,15 @@ describe("the web app served by the Greeter server (production build, one port)"
       audience: "greeter",
       scopes: ["greeter.greet"],
     });
+    const expired = await mintToken({
+      key: new TextEncoder().encode(SECRET),
+      subject: "web",
+      audience: "greeter",
+      scopes: ["greeter.greet"],
+      ttlSeconds: -60,
+    });
+    await page.getByLabel(/^Bearer token/).fill(expired);
+    assert.equal(await greet(page, "Ada"), "Your access token has expired: paste a new one under Access token.");
     await page.getByLabel(/^Bearer token/).fill(token);
     const rpcs = recordRpcs(page);
     assert.equal(await greet(page, "Ada"), "Hello, Ada!");
@@ -135,6 +144,37 @@ describe("the web app served by the Greeter server (production build, one port)"
     assert.equal(await greet(page, "Ada"), "Hello, Ada!");
     assert.equal(await page.locator("#name-error").count(), 0);
     assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "false");
+  });
+
+  it("drops a violation once the name is edited: the form never contradicts the field, nor the stream", async () => {
+    await page.goto(`${server.url}/`);
+    const field = page.getByLabel("Name", { exact: true });
+    assert.equal(await rejectedName(page, ""), "Name must not be empty");
+    // Typing is enough: no call has said anything about "Grace" yet.
+    await field.fill("Grace");
+    assert.equal(await page.locator("#name-error").count(), 0);
+    assert.equal(await field.getAttribute("aria-invalid"), "false");
+    assert.equal(await field.getAttribute("aria-describedby"), null);
+    assert.equal(await greet(page, "Grace"), "Hello, Grace!");
+    const items = await startStream(page, "Grace");
+    await items.nth(4).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await items.allTextContents(), fiveGreetings("Grace"));
+    assert.equal(await page.locator("#name-error").count(), 0);
+    // A greeting for a name that is no longer in the field goes too.
+    await field.fill("Linus");
+    assert.equal((await page.getByRole("status").textContent()) ?? "", "");
+  });
+
+  it("says a stream's rejected name next to the field, and drops it on the next edit", async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel("Name", { exact: true }).fill("  ");
+    await page.getByRole("button", { name: "Stream greetings" }).click();
+    const error = page.locator("#name-error");
+    await error.filter({ hasText: /\S/ }).waitFor({ timeout: 10_000 });
+    assert.equal(await error.textContent(), "Name must not be empty");
+    assert.equal(await page.getByRole("alert").filter({ hasNotText: "Name must not be empty" }).count(), 0);
+    await page.getByLabel("Name", { exact: true }).fill("Ada");
+    assert.equal(await error.count(), 0);
   });
 
   it("shows streamed greetings one by one as they arrive", async () => {
