@@ -3,34 +3,49 @@
 import concurrently from "concurrently";
 
 const port = process.env.PORT ?? "50051";
+const webPort = process.env.WEB_PORT ?? "5173";
 console.log(`
   Greeter dev stack
-    web page   http://localhost:5173/             (Vite, hot reload)
+    web page   http://localhost:${webPort}/             (Vite, hot reload)
     API        http://localhost:${port}/   gRPC, gRPC-Web and Connect on one port
-    try        pnpm cli greet --name Ada
+    try        pnpm exec greeter greet --name Ada
 `);
 
 // The tools run directly, not through `pnpm run`, so that Ctrl-C reaches
 // them as it is and nothing in between reports it as a failure.
-const { result } = concurrently(
+const { result, commands } = concurrently(
   [
     {
       name: "server",
       cwd: "apps/server",
-      command: "../../node_modules/.bin/tsx watch --conditions=source --clear-screen=false src/main.ts",
-      // One process: tsx watch restarts it on every change, which a cluster would only slow down.
+      command: "node --watch --conditions=source --import tsx src/main.ts",
+      // One process: node --watch restarts it on every change, which a cluster would only slow down.
+      // node --watch, not tsx watch: Ctrl-C reaches the watcher twice (from the
+      // terminal and from concurrently), and tsx watch takes the second as
+      // "kill now", cutting the server's drain; node --watch passes both on.
       env: { LOG_FORMAT: "pretty", WORKERS: process.env.WORKERS ?? "1" },
       prefixColor: "blue",
     },
-    { name: "web", cwd: "apps/web", command: "node_modules/.bin/vite", prefixColor: "magenta" },
+    // WEB_PORT: the page's port (5173, which CORS_ORIGINS allows by default); 0 picks a free one.
+    { name: "web", cwd: "apps/web", command: `node_modules/.bin/vite --port ${webPort}`, prefixColor: "magenta" },
   ],
-  { prefix: "name", killOthersOn: ["failure", "success"] },
+  { prefix: "name" },
 );
 
+// Ctrl-C reaches every process of the group at once, and each stops in its
+// own time: the server drains its calls first. So one tool ending stops the
+// other only when nobody pressed Ctrl-C (it crashed, or was stopped alone);
+// otherwise killing the other would cut the server's drain short.
 let interrupted = false;
 process.once("SIGINT", () => {
   interrupted = true;
 });
+for (const command of commands) {
+  command.close.subscribe(() => {
+    if (interrupted) return;
+    for (const other of commands) if (other !== command) other.kill();
+  });
+}
 result.then(
   () => process.exit(0),
   () => process.exit(interrupted ? 0 : 1),

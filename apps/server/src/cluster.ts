@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import { AggregatorRegistry, type Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
+import { onShutdownSignals } from "./shutdown-signals.js";
 
 /** How many processes serve the port: WORKERS, or one per core. */
 export function workerCount(config: Pick<ServerConfig, "workers">): number {
@@ -57,7 +58,10 @@ export function runPrimary(config: ServerConfig, log: Logger): void {
     const since = started.get(worker) ?? 0;
     started.delete(worker);
     if (stopping) {
-      if (started.size === 0) process.exit();
+      if (started.size === 0) {
+        log.info("every worker drained: exiting");
+        process.exit();
+      }
       return;
     }
     if (Date.now() - since < STARTUP_FAILURE_MS && code !== 0) {
@@ -72,18 +76,19 @@ export function runPrimary(config: ServerConfig, log: Logger): void {
     setTimeout(fork, RESTART_DELAY_MS);
   });
 
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.on(signal, () => {
-      if (stopping) {
-        // A second signal means "now".
-        for (const w of started.keys()) w.process.kill("SIGKILL");
-        process.exit(1);
-      }
+  onShutdownSignals({
+    drain: (signal) => {
       stopping = true;
       log.info(`${signal}: draining ${started.size} workers (up to ${config.shutdownGraceMs} ms)`);
       for (const w of started.keys()) w.process.kill("SIGTERM");
-    });
-  }
+      if (started.size === 0) process.exit();
+    },
+    now: (signal) => {
+      log.warn(`${signal} again: stopping the workers now`);
+      for (const w of started.keys()) w.process.kill("SIGKILL");
+      process.exit(1);
+    },
+  });
 
   log.info(`starting ${count} workers on one port`);
   for (let i = 0; i < count; i++) fork();

@@ -100,6 +100,24 @@ const SETTINGS = {
     default: 0,
     parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
   },
+  headersTimeoutMs: {
+    env: "HEADERS_TIMEOUT_MS",
+    help: "HTTP/1.1: a connection must send a request's whole head within this long, or it is closed (slow clients hold memory and a socket).",
+    default: 10_000,
+    parse: (raw: string) => integer(raw, 1, 3_600_000),
+  },
+  maxConnections: {
+    env: "MAX_CONNECTIONS",
+    help: "Open connections the process accepts in all; past it, new ones are closed at once. 0 = no cap.",
+    default: 10_000,
+    parse: (raw: string) => integer(raw, 0, 10_000_000),
+  },
+  maxConnectionsPerAddress: {
+    env: "MAX_CONNECTIONS_PER_ADDRESS",
+    help: "Open connections one client IP may hold; past it, its new ones are closed at once. Behind a balancer, every client is the balancer: raise it or set 0 (no cap).",
+    default: 256,
+    parse: (raw: string) => integer(raw, 0, 10_000_000),
+  },
   workers: {
     env: "WORKERS",
     help: "Processes serving the one port (node:cluster); the default is one per core. 1 = no cluster, just this process.",

@@ -3,6 +3,7 @@ import { pino } from "pino";
 import { runPrimary, workerCount } from "./cluster.js";
 import { ConfigError, describeSettings, loadConfig } from "./config.js";
 import { buildServer } from "./server.js";
+import { onShutdownSignals } from "./shutdown-signals.js";
 
 if (process.argv.includes("--help")) {
   console.log("Usage: greeter-server [--flag value]…  (every flag also reads from its environment variable)\n");
@@ -37,30 +38,36 @@ async function serve(): Promise<void> {
 
   let stopping = false;
   const drain = (why: string): void => {
-    if (stopping) {
-      // A second Ctrl-C means "now".
-      process.exit(1);
-    }
+    if (stopping) return;
     stopping = true;
     server.app.log.info(`${why}: draining (up to ${config.shutdownGraceMs} ms)`);
     server.close().then(
-      () => process.exit(0),
+      () => {
+        server.app.log.info("drained: exiting");
+        process.exit(0);
+      },
       (e: unknown) => {
         server.app.log.error(e, "shutdown failed");
         process.exit(1);
       },
     );
   };
-  process.on("SIGTERM", () => drain("SIGTERM"));
   if (cluster.isWorker) {
-    // Ctrl-C reaches the whole process group; the primary turns it into one
-    // SIGTERM per worker, so a worker's own SIGINT is not a second signal.
+    // A worker drains once, however many SIGTERMs reach it: a group signal
+    // comes from the kernel and again from the primary, and "stop now" is
+    // the primary's to say (it kills the workers). Ctrl-C reaches the whole
+    // group too; the primary turns it into the one SIGTERM per worker.
+    process.on("SIGTERM", () => drain("SIGTERM"));
     process.on("SIGINT", () => {});
     // The primary is gone (even SIGKILLed): no one will restart or stop us.
-    process.on("disconnect", () => {
-      if (!stopping) drain("primary gone");
-    });
+    process.on("disconnect", () => drain("primary gone"));
   } else {
-    process.on("SIGINT", () => drain("SIGINT"));
+    onShutdownSignals({
+      drain,
+      now: (signal) => {
+        server.app.log.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      },
+    });
   }
 }

@@ -150,6 +150,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         keepaliveTimeMs: config.keepaliveTimeMs,
         keepaliveTimeoutMs: config.keepaliveTimeoutMs,
         idleTimeoutMs: config.idleTimeoutMs,
+        headersTimeoutMs: config.headersTimeoutMs,
+        maxConnections: config.maxConnections,
+        maxConnectionsPerAddress: config.maxConnectionsPerAddress,
         http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
         takeStream,
       });

@@ -47,10 +47,25 @@ export interface OnePortServerOptions extends SessionLifecycleOptions {
    */
   keepAliveTimeoutMs?: number;
   /**
-   * HTTP/1.1: the time a client has to send the whole request head.
-   * @default 60_000 (Node's default)
+   * HTTP/1.1: the time a client has to send the whole request head. A
+   * server that faces browsers directly is its own edge: HAProxy's own
+   * advice there is 10 s (`timeout http-request`), where Node's is 60 s.
+   * @default 10_000
    */
   headersTimeoutMs?: number;
+  /**
+   * Open connections accepted in all; past it, new ones are closed as soon
+   * as they are accepted (Node's `server.maxConnections`). 0 = no cap.
+   * @default 10_000
+   */
+  maxConnections?: number;
+  /**
+   * Open connections one client address may hold; past it, its new ones are
+   * closed as soon as they are accepted, before a byte is read, while other
+   * addresses go on as before. 0 = no cap.
+   * @default 256
+   */
+  maxConnectionsPerAddress?: number;
   /**
    * HTTP/1.1: the time a client has to send the whole request, body included.
    * Streaming calls over HTTP/1.1 (gRPC-Web) only stream the response, so
@@ -92,10 +107,41 @@ interface Http1Controls {
 const DEFAULTS = {
   prefaceTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
-  headersTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
   http2Settings: { maxConcurrentStreams: 1000 },
 } satisfies OnePortServerOptions;
+
+/** How often Node checks HTTP/1.1 connections against headersTimeout and requestTimeout. */
+const CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Counts open connections by client address. `admit` destroys a socket
+ * past the cap (returning false) and otherwise counts it until it closes.
+ */
+function createAddressCap(max: number): { admit(socket: Socket): boolean } {
+  const open = new Map<string, number>();
+  return {
+    admit(socket) {
+      if (max <= 0) return true;
+      const address = socket.remoteAddress ?? "";
+      const count = open.get(address) ?? 0;
+      if (count >= max) {
+        socket.destroy();
+        return false;
+      }
+      open.set(address, count + 1);
+      socket.once("close", () => {
+        const left = (open.get(address) ?? 1) - 1;
+        if (left === 0) open.delete(address);
+        else open.set(address, left);
+      });
+      return true;
+    },
+  };
+}
 
 /** How often a drain re-checks for HTTP/1.1 connections that turned idle. */
 const DRAIN_POLL_MS = 50;
@@ -126,6 +172,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   };
+  const perAddress = createAddressCap(opts.maxConnectionsPerAddress);
   const trackSession = (session: Http2Session): void => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -142,6 +189,8 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       handle,
     );
     if (opts.takeStream) offerStreamsFirst(secure, opts.takeStream);
+    // Counted on the TCP connection, before the TLS handshake spends CPU on it.
+    secure.prependListener("connection", (socket: Socket) => perAddress.admit(socket));
     secure.on("secureConnection", (socket: TLSSocket) => trackSocket(socket));
     secure.on("session", trackSession);
     server = secure;
@@ -150,7 +199,9 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     // Node's type definitions lack them.
     http1 = secure as unknown as Http1Controls;
   } else {
-    const h1 = http.createServer(handle);
+    // Node checks headersTimeout only every connectionsCheckingInterval
+    // (30 s by default), which would let a slow head linger up to 40 s.
+    const h1 = http.createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, handle);
     const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
     if (opts.takeStream) offerStreamsFirst(h2, opts.takeStream);
     h2.on("session", trackSession);
@@ -159,6 +210,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     // closeIdleConnections() and headersTimeout would do nothing.
     h1.emit("listening");
     server = net.createServer({ pauseOnConnect: false }, (socket) => {
+      if (!perAddress.admit(socket)) return;
       trackSocket(socket);
       sniffProtocol(
         socket,
@@ -170,6 +222,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     server.once("close", () => h1.close());
     http1 = h1;
   }
+  if (opts.maxConnections > 0) server.maxConnections = opts.maxConnections;
   http1.keepAliveTimeout = opts.keepAliveTimeoutMs;
   http1.headersTimeout = opts.headersTimeoutMs;
   http1.requestTimeout = opts.requestTimeoutMs;

@@ -22,7 +22,7 @@ children.push(await startHaproxy({ frontAddress: "0.0.0.0", frontPort, replicas:
 console.log(
   `Greeter cluster: ${REPLICAS} replicas (${addresses.join(", ")}) behind HAProxy on http://localhost:${frontPort}`,
 );
-console.log(`try: pnpm cli greet --name Ada --url http://localhost:${frontPort}`);
+console.log(`try: pnpm exec greeter greet --name Ada --url http://localhost:${frontPort}`);
 if (webRoot) console.log(`page: http://localhost:${frontPort}/  docs: http://localhost:${frontPort}/docs`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
