@@ -1,21 +1,15 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
-import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { loadConfig } from "../src/config.js";
+import { type Certificate, makeCertificate } from "./certificate.js";
 import { startTestServer, type TestServer } from "./testing.js";
-
-const run = promisify(execFile);
 
 // Every client socket a test opens is destroyed after it, passed or failed,
 // so a failure cannot leave the process waiting on an open connection.
@@ -153,29 +147,16 @@ describe("edge limits: connections in all", () => {
 
 describe("edge limits: per address, over TLS", () => {
   let server: TestServer;
-  let dir: string;
+  let certificate: Certificate;
   let cert: string;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "greeter-edge-tls-"));
-    await run("openssl", [
-      ..."req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost".split(" "),
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]);
-    cert = await readFile(join(dir, "cert.pem"), "utf8");
-    server = await startTestServer({
-      tlsCert: cert,
-      tlsKey: await readFile(join(dir, "key.pem"), "utf8"),
-      maxConnectionsPerAddress: 2,
-    });
+    certificate = await makeCertificate();
+    cert = certificate.cert;
+    server = await startTestServer({ tlsCert: cert, tlsKey: certificate.key, maxConnectionsPerAddress: 2 });
   });
   after(async () => {
     await server?.close();
-    await rm(dir, { recursive: true, force: true });
+    await certificate?.remove();
   });
 
   it("refuses the TCP connection before its handshake, and serves the others", async () => {

@@ -1,42 +1,27 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import tls from "node:tls";
-import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import * as grpc from "@grpc/grpc-js";
+import { type Certificate, makeCertificate } from "./certificate.js";
 import { loadGreeterDefinition } from "./interop/grpc-js-client.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
-const run = promisify(execFile);
-
 describe("TLS on the one port (ALPN h2 + http/1.1)", () => {
-  let dir: string;
+  let certificate: Certificate;
   let cert: string;
   let server: TestServer;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "greeter-tls-"));
-    await run("openssl", [
-      ..."req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost".split(" "),
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]);
-    cert = await readFile(join(dir, "cert.pem"), "utf8");
-    server = await startTestServer({ tlsCert: cert, tlsKey: await readFile(join(dir, "key.pem"), "utf8") });
+    certificate = await makeCertificate();
+    cert = certificate.cert;
+    server = await startTestServer({ tlsCert: cert, tlsKey: certificate.key });
   });
   after(async () => {
     await server?.close();
-    await rm(dir, { recursive: true, force: true });
+    await certificate?.remove();
   });
 
   it("offers h2 and http/1.1 by ALPN", async () => {

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { type Certificate, makeCertificate } from "../certificate.js";
 import { startTestServer, type TestServer } from "../testing.js";
 import { GRPCURL } from "./proto-paths.js";
 
@@ -110,35 +108,23 @@ function suite(name: string, connect: () => { address: string; flags: string[] }
 describe("grpcurl against the one port", () => {
   let plain: TestServer;
   let secure: TestServer;
-  let dir: string;
+  let certificate: Certificate;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "greeter-grpcurl-"));
-    await run("openssl", [
-      ..."req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost".split(" "),
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]);
+    certificate = await makeCertificate();
     plain = await startTestServer();
-    secure = await startTestServer({
-      tlsCert: await readFile(join(dir, "cert.pem"), "utf8"),
-      tlsKey: await readFile(join(dir, "key.pem"), "utf8"),
-    });
+    secure = await startTestServer({ tlsCert: certificate.cert, tlsKey: certificate.key });
   });
   after(async () => {
     await plain?.close();
     await secure?.close();
-    await rm(dir, { recursive: true, force: true });
+    await certificate?.remove();
   });
 
   suite("-plaintext (HTTP/2 cleartext)", () => ({ address: `127.0.0.1:${plain.port}`, flags: ["-plaintext"] }));
   suite("over TLS with -cacert", () => ({
     address: `127.0.0.1:${secure.port}`,
-    flags: ["-cacert", join(dir, "cert.pem")],
+    flags: ["-cacert", certificate.certPath],
   }));
 
   it("refuses a server whose certificate it does not trust", async () => {
