@@ -62,14 +62,19 @@ function setUpNpm(list) {
     const manifest = join(dir, "node_modules", t.package, "package.json");
     return !existsSync(manifest) || JSON.parse(readFileSync(manifest, "utf8")).version !== versionOf(t);
   });
-  if (missing.length > 0) {
-    const specs = missing.map((t) => `${t.package}@${versionOf(t)}`);
-    say(`installing ${specs.join(" ")} into .tools/npm`);
+  // The wanted packages are the folder's declared dependencies: `npm install`
+  // prunes whatever package.json does not name, so a call that named only
+  // the missing one would remove the others.
+  const manifest = join(dir, "package.json");
+  const dependencies = Object.fromEntries(list.map((t) => [t.package, versionOf(t)]));
+  const declared = `${JSON.stringify({ private: true, dependencies }, null, 2)}\n`;
+  if (missing.length > 0 || !existsSync(manifest) || readFileSync(manifest, "utf8") !== declared) {
+    say(`installing ${list.map((t) => `${t.package}@${versionOf(t)}`).join(" ")} into .tools/npm`);
     mkdirSync(dir, { recursive: true });
-    if (!existsSync(join(dir, "package.json"))) writeFileSync(join(dir, "package.json"), '{ "private": true }\n');
+    writeFileSync(manifest, declared);
     // The node package's preinstall fetches the binary package of this
     // platform from the npm registry; nothing else runs install scripts here.
-    run("npm", ["install", "--prefix", dir, "--no-fund", "--no-audit", "--no-save", "--loglevel=error", ...specs]);
+    run("npm", ["install", "--prefix", dir, "--no-fund", "--no-audit", "--loglevel=error"]);
   }
   for (const t of list) link(t.name, join("..", "npm", "node_modules", ".bin", t.name));
 }
