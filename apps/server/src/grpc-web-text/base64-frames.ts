@@ -6,6 +6,9 @@ const QUANTA = /^(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)*$/;
 
 const WHITESPACE = /[\r\n\t ]+/g;
 
+/** Between a padded quantum and the next piece. */
+const AFTER_PADDING = /(?<==)(?=[^=])/;
+
 export const malformed = (): ConnectError =>
   new ConnectError("grpc-web-text: the request body is not valid base64", Code.InvalidArgument);
 
@@ -19,7 +22,10 @@ export const malformed = (): ConnectError =>
 export function decodeBase64(text: string): Buffer {
   text = text.replace(WHITESPACE, "");
   if (text.length % 4 !== 0 || !QUANTA.test(text)) throw malformed();
-  return Buffer.from(text, "base64");
+  // Node's decoder stops at the first padding: "AA==AA==" would come out as
+  // one byte, not two. So each padded piece is decoded on its own.
+  const pieces = text.split(AFTER_PADDING);
+  return pieces.length === 1 ? Buffer.from(text, "base64") : Buffer.concat(pieces.map((p) => Buffer.from(p, "base64")));
 }
 
 /** The same, for a body that arrives in chunks. */
