@@ -70,6 +70,12 @@ const SETTINGS = {
     default: 1024,
     parse: (raw: string) => integer(raw, 0, 2 ** 31 - 1),
   },
+  fastPath: {
+    env: "FAST_PATH",
+    help: "true: uncompressed unary calls and server streams skip connect-node's streaming pipeline (@greeter/connect-fast-path), same answers, a fraction of the cost. false: connect-node serves every call.",
+    default: true,
+    parse: boolean,
+  },
   maxConnectionAgeMs: {
     env: "MAX_CONNECTION_AGE_MS",
     help: "HTTP/2 connections older than this (±10% jitter) get a GOAWAY, so clients reconnect and balancers re-spread them. 0 = never.",

@@ -1,7 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { trailerFrame } from "./fast-path/envelopes.js";
 
 /**
  * Answers requests for routes that do not exist in the caller's own
@@ -15,7 +16,7 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
 
   if (/^application\/grpc-web(-text)?([+;]|$)/.test(contentType)) {
     // gRPC-Web carries trailers as the last frame of the body.
-    const frame = trailerFrame(trailer);
+    const frame = encodeEnvelope(trailerFlag, trailerSerialize(trailer));
     const body = contentType.startsWith("application/grpc-web-text") ? Buffer.from(frame).toString("base64") : frame;
     reply.code(200).header("content-type", contentType.split(";")[0]).send(body);
     return;

@@ -1,12 +1,13 @@
 import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { createFastPath, createGrpcWebTextMode } from "@greeter/connect-fast-path";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
-import { createOnePortServer, type DualRequestListener, type OnePortServer, type StreamTaker } from "@greeter/one-port";
+import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
@@ -14,13 +15,8 @@ import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
 import { clusterMetricsSource } from "./cluster.js";
 import type { ServerConfig } from "./config.js";
-import { registerCors } from "./cors.js";
-import { InflightCalls } from "./fast-path/call-context.js";
-import { createConnectUnaryFastPath } from "./fast-path/connect-unary.js";
-import { createGrpcUnaryFastPath } from "./fast-path/grpc-unary.js";
-import { offerRawStream } from "./fast-path/raw-http2-exchange.js";
-import { createServerStreamFastPath } from "./fast-path/server-stream.js";
-import { createGrpcWebTextHandler } from "./grpc-web-text/grpc-web-text-handler.js";
+import { EXPOSED_HEADERS, registerCors } from "./cors.js";
+import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
 import { createServerInterceptors } from "./interceptors.js";
 import { createLoggers } from "./logger.js";
 import { createMetricsRegistry } from "./metrics.js";
@@ -91,10 +87,18 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     shutdownSignal: shutdown.signal,
     interceptors,
   };
-  // connect-node's handlers once more, outside Fastify, for gRPC-Web's text mode.
-  const textRouter = createConnectRouter(routerOptions);
-  routes.register(textRouter);
-  const grpcWebText = createGrpcWebTextHandler(textRouter, config.corsOrigins);
+  // Most calls are answered before Fastify (the fast path: uncompressed
+  // unary calls and server streams); what it hands on goes to Fastify and
+  // connect-fastify. With FAST_PATH=false only gRPC-Web's text mode, which
+  // connect-node does not speak, is translated there.
+  const front = {
+    ...routerOptions,
+    routes: routes.register,
+    corsOrigins: config.corsOrigins,
+    corsExposedHeaders: EXPOSED_HEADERS,
+  };
+  const fastPath = config.fastPath ? createFastPath(front) : undefined;
+  const ahead = fastPath ?? createGrpcWebTextMode(front);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -107,42 +111,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     // arrive through `http` or `http2`'s compatibility API, which offers
     // what Fastify and connect-node use (`request.raw.httpVersion` tells).
     serverFactory(handler) {
-      // Unary gRPC, gRPC-Web and Connect calls skip Fastify and connect-node's
-      // streaming pipeline (src/fast-path); everything else goes the usual way.
-      const limits = {
-        readMaxBytes: config.maxMessageBytes,
-        writeMaxBytes: config.maxMessageBytes,
-        shutdownSignal: shutdown.signal,
-        corsOrigins: config.corsOrigins,
-        interceptors,
-        compressMinBytes: config.compressMinBytes,
-      };
-      const inflight = new InflightCalls(shutdown.signal);
-      const grpcFastPath = createGrpcUnaryFastPath(routes.unary, limits, inflight);
-      const connectFastPath = createConnectUnaryFastPath(routes.unary, limits, inflight);
-      const streamFastPath = createServerStreamFastPath(routes.serverStreaming, limits, inflight);
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
-        if (
-          grpcFastPath.handle(req, res) ||
-          connectFastPath.handle(req, res) ||
-          streamFastPath.handle(req, res) ||
-          grpcWebText.handle(req, res)
-        ) {
-          return;
-        }
+        if (ahead.handle(req, res)) return;
+        encodeGrpcMessagesAsSpecified(req.headers, res);
         dual(req, res);
       };
-      // HTTP/2 calls the fast paths take are answered on the stream itself,
-      // before Node's compatibility API wraps it (raw-http2-exchange.ts);
-      // server-streaming gRPC (not gRPC-Web) calls have a fast path there only.
-      const takeStream: StreamTaker = (stream, headers) =>
-        offerRawStream(
-          stream,
-          headers,
-          (req, res) =>
-            grpcFastPath.handle(req, res) || connectFastPath.handle(req, res) || streamFastPath.handle(req, res),
-        );
       onePort = createOnePortServer(listener, {
         tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
         maxConnectionAgeMs: config.maxConnectionAgeMs,
@@ -154,7 +128,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         maxConnections: config.maxConnections,
         maxConnectionsPerAddress: config.maxConnectionsPerAddress,
         http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
-        takeStream,
+        takeStream: fastPath?.takeStream,
       });
       return onePort.server as HttpServer;
     },

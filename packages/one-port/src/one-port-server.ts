@@ -31,9 +31,11 @@ export interface OnePortServerOptions extends SessionLifecycleOptions {
   /**
    * Serve TLS on the port, offering `h2` and `http/1.1` by ALPN. Without it
    * the port is cleartext and tells the two apart by the HTTP/2 preface.
+   * With `clientCa`, a client must present a certificate signed by it
+   * (mutual TLS); others fail the handshake.
    * @default undefined (cleartext)
    */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
   /**
    * How long a new cleartext connection may stay silent before it is
    * dropped, in milliseconds. Covers the time before the server knows which
@@ -184,8 +186,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   let http1: Http1Controls;
 
   if (opts.tls) {
+    const { cert, key, clientCa } = opts.tls;
+    const clientAuth = clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {};
     const secure = http2.createSecureServer(
-      { ...opts.tls, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
+      { cert, key, ...clientAuth, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
       handle,
     );
     if (opts.takeStream) offerStreamsFirst(secure, opts.takeStream);

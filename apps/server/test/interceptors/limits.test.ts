@@ -24,7 +24,9 @@ const fromAddress = (server: TestServer, localAddress: string, retry = false) =>
 describe("per-client rate limit (RATE_LIMIT_PER_SECOND)", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ rateLimitPerSecond: 5, rateLimitBurst: 5 });
+    // One token a second: the six calls below fit in that second even on a
+    // loaded machine, so the sixth is refused whatever the scheduling.
+    server = await startTestServer({ rateLimitPerSecond: 1, rateLimitBurst: 5 });
   });
   after(() => server.close());
 
@@ -36,9 +38,9 @@ describe("per-client rate limit (RATE_LIMIT_PER_SECOND)", () => {
       (e: unknown) => ConnectError.from(e),
     );
     assert.equal(error.code, Code.ResourceExhausted);
-    assert.match(error.rawMessage, /^rate limit: at most 5 calls per second per client; retry in \d+ ms$/);
+    assert.match(error.rawMessage, /^rate limit: at most 1 call per second per client; retry in \d+ ms$/);
     const pushback = Number(error.metadata.get("grpc-retry-pushback-ms"));
-    assert.ok(pushback > 0 && pushback <= 200, `grpc-retry-pushback-ms ${pushback}`);
+    assert.ok(pushback > 0 && pushback <= 1000, `grpc-retry-pushback-ms ${pushback}`);
 
     const second = fromAddress(server, "127.0.0.2");
     assert.equal((await second.greet({ name: "Grace" })).greeting, "Hello, Grace!");
@@ -46,7 +48,7 @@ describe("per-client rate limit (RATE_LIMIT_PER_SECOND)", () => {
 
   it("is survived by a client that honours the hint (the retry interceptor)", async () => {
     const patient = fromAddress(server, "127.0.0.3", true);
-    for (let i = 0; i < 8; i++) assert.equal((await patient.greet({ name: "Ada" })).greeting, "Hello, Ada!");
+    for (let i = 0; i < 7; i++) assert.equal((await patient.greet({ name: "Ada" })).greeting, "Hello, Ada!");
   });
 });
 

@@ -51,7 +51,7 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
     if (bucket.tokens < 1) {
       const waitMs = Math.ceil((1 - bucket.tokens) / rate);
       throw new ConnectError(
-        `rate limit: at most ${options.perSecond} calls per second per client; retry in ${waitMs} ms`,
+        `rate limit: at most ${options.perSecond} call${options.perSecond === 1 ? "" : "s"} per second per client; retry in ${waitMs} ms`,
         Code.ResourceExhausted,
         { "grpc-retry-pushback-ms": String(waitMs), "retry-after": String(Math.ceil(waitMs / 1000)) },
       );

@@ -1,8 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import type {
+  BinaryReadOptions,
+  BinaryWriteOptions,
+  DescMethodUnary,
+  JsonReadOptions,
+  JsonWriteOptions,
+  Message,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
+import type { CorsPolicy } from "./cors.js";
+import { messageTooLarge } from "./envelopes.js";
 import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
@@ -14,20 +23,23 @@ export interface PreparedRoute {
   invoke: UnaryInvoker;
 }
 
-/** What every fast path needs; the same limits as the Connect router's. */
-export interface FastPathOptions {
+/** What every protocol's handler needs: the same limits and interceptors as the Connect router's. */
+export interface CallLimits {
   /** Largest request message. */
   readMaxBytes: number;
   /** Largest response message. */
   writeMaxBytes: number;
   /** Aborts every running call when the server shuts down. */
   shutdownSignal: AbortSignal;
-  /** Browser origins allowed to call, as for CORS_ORIGINS; calls from others are left to Fastify. */
-  corsOrigins: readonly string[];
+  /** Browser pages allowed to call; calls from other origins are handed on. */
+  cors: CorsPolicy;
   /** The server's interceptors, the same as the Connect router's. */
   interceptors: readonly Interceptor[];
   /** Responses at least this long are compressed for clients that accept gzip or br. */
   compressMinBytes: number;
+  /** How messages are read and written, as connect-node's router options say. */
+  jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;
+  binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions>;
 }
 
 /** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
@@ -82,6 +94,64 @@ export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer
   req.once("end", () => {
     if (!over) done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
   });
+}
+
+/**
+ * Reads a body of length-prefixed envelopes, calling `done` once. Like
+ * connect-node, it looks at each envelope's declared length as soon as its
+ * header is in, and fails with RESOURCE_EXHAUSTED when it is over
+ * `readMaxBytes`, however few bytes follow; it stops at the end of a second
+ * whole envelope, which is enough for parseSingleEnvelope to refuse it.
+ */
+export function readEnvelopedBody(
+  req: FastRequest,
+  readMaxBytes: number,
+  done: (body: Buffer | ConnectError) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  let nextHeader = 0;
+  let headersSeen = 0;
+  const finish = (result: Buffer | ConnectError): void => {
+    if (finished) return;
+    finished = true;
+    done(result);
+  };
+  req.on("data", (chunk: Buffer) => {
+    if (finished) return;
+    chunks.push(chunk);
+    size += chunk.length;
+    while (headersSeen < 2 && nextHeader + 5 <= size) {
+      const length = uint32At(chunks, nextHeader + 1);
+      if (length > readMaxBytes) {
+        finish(messageTooLarge(length, readMaxBytes));
+        return;
+      }
+      nextHeader += 5 + length;
+      headersSeen++;
+    }
+    if (headersSeen === 2 && size >= nextHeader) finish(Buffer.concat(chunks));
+  });
+  req.once("end", () => finish(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+}
+
+/** The big-endian uint32 at `offset` of the bytes the chunks hold one after another. */
+function uint32At(chunks: readonly Buffer[], offset: number): number {
+  const first = chunks[0];
+  if (first && offset + 4 <= first.length) return first.readUInt32BE(offset);
+  let value = 0;
+  for (let i = 0; i < 4; i++) value = value * 256 + byteAt(chunks, offset + i);
+  return value;
+}
+
+function byteAt(chunks: readonly Buffer[], offset: number): number {
+  let at = offset;
+  for (const chunk of chunks) {
+    if (at < chunk.length) return chunk[at] as number;
+    at -= chunk.length;
+  }
+  return 0;
 }
 
 /** RESOURCE_EXHAUSTED for a request message over the limit, as connect-node words it. */

@@ -2,10 +2,10 @@ import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
-import { decodeBase64, malformed } from "../grpc-web-text/base64-frames.js";
-import { GRPC_WEB_TEXT } from "../grpc-web-text/grpc-web-text-handler.js";
-import { corsHeaders } from "./browser-origin.js";
-import type { InflightCalls } from "./call-context.js";
+import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
+import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
+import type { InflightCalls } from "../shared/call-context.js";
+import { corsHeaders } from "../shared/cors.js";
 import {
   envelope,
   GRPC_CONTENT_TYPE,
@@ -13,21 +13,22 @@ import {
   parseSingleEnvelope,
   setErrorTrailer,
   trailerFrame,
-} from "./envelopes.js";
-import { compressResponse } from "./response-compression.js";
+} from "../shared/envelopes.js";
+import { compressResponse } from "../shared/response-compression.js";
 import {
+  type CallLimits,
   checkWriteSize,
-  type FastPathOptions,
   type FastRequest,
   type FastResponse,
   MAX_TIMEOUT_MS,
   outgoing,
   plainPostRoute,
   readBody,
+  readEnvelopedBody,
   routesByPath,
   runUnaryCall,
   type UnaryRoute,
-} from "./unary-call.js";
+} from "../shared/unary-call.js";
 
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
 interface Reply {
@@ -59,11 +60,7 @@ interface Reply {
  * (`handle` returns false), so behaviour stays connect's wherever this path
  * does not go.
  */
-export function createGrpcUnaryFastPath(
-  routes: readonly UnaryRoute[],
-  options: FastPathOptions,
-  inflight: InflightCalls,
-) {
+export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: CallLimits, inflight: InflightCalls) {
   const byPath = routesByPath(routes, options.interceptors);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
@@ -75,12 +72,17 @@ export function createGrpcUnaryFastPath(
     const web = text || GRPC_WEB_CONTENT_TYPE.test(contentType);
     // gRPC proper needs HTTP/2 trailers; gRPC-Web works over either version.
     if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
-    const cors = corsHeaders(req.headers, options.corsOrigins);
+    const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
     const reply: Reply = { res, contentType, web, text, cors };
-    const maxFrame = options.readMaxBytes + 5;
+    // Text mode: base64 of at most two whole envelopes, which is all
+    // parseSingleEnvelope needs to refuse a second message.
+    const read = text
+      ? (done: (body: Buffer | ConnectError) => void) =>
+          readBody(req, Math.ceil((2 * (options.readMaxBytes + 5)) / 3) * 4, done)
+      : (done: (body: Buffer | ConnectError) => void) => readEnvelopedBody(req, options.readMaxBytes, done);
 
-    readBody(req, text ? Math.ceil(maxFrame / 3) * 4 : maxFrame, (received) => {
+    read((received) => {
       const wireBytes = received instanceof ConnectError ? 0 : received.byteLength;
       let body: Buffer | ConnectError = received;
       if (text && !(received instanceof ConnectError)) {
@@ -94,7 +96,7 @@ export function createGrpcUnaryFastPath(
         respondError(reply, body, undefined, new Headers());
         return;
       }
-      const request = parseSingleEnvelope(body, route.method.input);
+      const request = parseSingleEnvelope(body, route.method.input, options);
       const rawTimeout = req.headers["grpc-timeout"];
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
@@ -110,7 +112,7 @@ export function createGrpcUnaryFastPath(
         request,
         bytesIn: wireBytes,
         encode: (message: Message) => {
-          const bytes = toBinary(route.method.output, message);
+          const bytes = toBinary(route.method.output, message, options.binaryOptions);
           checkWriteSize(bytes, options.writeMaxBytes);
           const compressed = compressResponse(bytes, req.headers["grpc-accept-encoding"], options.compressMinBytes);
           reply.encoding = compressed.encoding;
@@ -136,14 +138,20 @@ export function createGrpcUnaryFastPath(
 }
 
 function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {
-  send(reply, header, setErrorTrailer(trailer, error));
+  send(reply, header, setErrorTrailer(trailer, error, reply.web));
+}
+
+/** The content type connect-node answers with: the codec always named. */
+function responseType(reply: Reply): string {
+  if (reply.text) return "application/grpc-web-text+proto";
+  return reply.web ? "application/grpc-web+proto" : "application/grpc+proto";
 }
 
 /** Headers, the message frame if any, then the status: as HTTP/2 trailers, or as gRPC-Web's trailer frame. */
 function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame?: Uint8Array): void {
   const res = reply.res as ServerResponse;
   if (res.headersSent || res.destroyed) return;
-  const head = outgoing(header, { ...reply.cors, "content-type": reply.contentType });
+  const head = outgoing(header, { ...reply.cors, "content-type": responseType(reply) });
   if (frame && reply.encoding) head["grpc-encoding"] = reply.encoding;
   if (reply.web) {
     const last = trailerFrame(trailer);

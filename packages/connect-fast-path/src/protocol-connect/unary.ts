@@ -3,12 +3,12 @@ import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, t
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
-import { corsHeaders } from "./browser-origin.js";
-import type { InflightCalls } from "./call-context.js";
-import { compressResponse } from "./response-compression.js";
+import type { InflightCalls } from "../shared/call-context.js";
+import { corsHeaders } from "../shared/cors.js";
+import { compressResponse } from "../shared/response-compression.js";
 import {
+  type CallLimits,
   checkWriteSize,
-  type FastPathOptions,
   type FastRequest,
   type FastResponse,
   MAX_TIMEOUT_MS,
@@ -19,7 +19,7 @@ import {
   runUnaryCall,
   tooLarge,
   type UnaryRoute,
-} from "./unary-call.js";
+} from "../shared/unary-call.js";
 
 const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
@@ -36,7 +36,7 @@ const PROTO_TYPE = "application/proto";
  */
 export function createConnectUnaryFastPath(
   routes: readonly UnaryRoute[],
-  options: FastPathOptions,
+  options: CallLimits,
   inflight: InflightCalls,
 ) {
   const byPath = routesByPath(routes, options.interceptors);
@@ -51,7 +51,7 @@ export function createConnectUnaryFastPath(
     if (!binary && !JSON_TYPE.test(contentType)) return false;
     const version = req.headers["connect-protocol-version"];
     if (version !== undefined && version !== "1") return false;
-    const cors = corsHeaders(req.headers, options.corsOrigins);
+    const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
 
     readBody(req, options.readMaxBytes, (body) => {
@@ -78,7 +78,7 @@ export function createConnectUnaryFastPath(
     if (encoding !== "json" && encoding !== "proto") return false;
     const compression = query.get("compression");
     if (compression !== null && compression !== "identity") return false;
-    const cors = corsHeaders(req.headers, options.corsOrigins);
+    const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
 
     const message = query.get("message") ?? "";
@@ -100,7 +100,7 @@ export function createConnectUnaryFastPath(
     body: Buffer,
     binary: boolean,
   ): void {
-    const request = parseRequest(body, route.method.input, binary);
+    const request = parseRequest(body, route.method.input, binary, options);
     const rawTimeout = req.headers["connect-timeout-ms"];
     const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
     const invalid = request instanceof ConnectError ? request : timeout.error;
@@ -118,8 +118,8 @@ export function createConnectUnaryFastPath(
       bytesIn: body.byteLength,
       encode: (message: Message) => {
         const encoded = binary
-          ? toBinary(route.method.output, message)
-          : Buffer.from(toJsonString(route.method.output, message));
+          ? toBinary(route.method.output, message, options.binaryOptions)
+          : Buffer.from(toJsonString(route.method.output, message, options.jsonOptions));
         checkWriteSize(encoded, options.writeMaxBytes);
         const compressed = compressResponse(encoded, req.headers["accept-encoding"], options.compressMinBytes);
         encoding = compressed.encoding;
@@ -140,9 +140,11 @@ export function createConnectUnaryFastPath(
   return { handle };
 }
 
-function parseRequest(body: Buffer, schema: DescMessage, binary: boolean): unknown {
+function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, options: CallLimits): unknown {
   try {
-    return binary ? fromBinary(schema, body) : fromJsonString(schema, body.toString("utf8"));
+    return binary
+      ? fromBinary(schema, body, options.binaryOptions)
+      : fromJsonString(schema, body.toString("utf8"), options.jsonOptions);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     return binary

@@ -15,9 +15,9 @@ import {
   type GreetStreamRequest,
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../../test/fast-path/bare-test-server.js";
-import { InflightCalls } from "./call-context.js";
+import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../test/bare-test-server.js";
 import { createServerStreamFastPath } from "./server-stream.js";
+import { InflightCalls } from "./shared/call-context.js";
 
 // The streaming fast path alone on a bare server (bare-test-server.ts):
 // every passing call here went through it.
@@ -139,9 +139,11 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
       readMaxBytes: MAX_MESSAGE_BYTES,
       writeMaxBytes: MAX_MESSAGE_BYTES,
       shutdownSignal: shutdown.signal,
-      corsOrigins: [],
+      cors: { allowedOrigins: [], exposedHeaders: [] },
       interceptors,
       compressMinBytes: 100,
+      jsonOptions: {},
+      binaryOptions: {},
     },
     new InflightCalls(shutdown.signal),
   );

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, cors, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Health } from "@greeter/proto/health/v1/health_pb.js";
-import { InflightCalls } from "./call-context.js";
-import { createConnectUnaryFastPath } from "./connect-unary.js";
+import { InflightCalls } from "../shared/call-context.js";
+import { createConnectUnaryFastPath } from "./unary.js";
 
 // The fast path alone on a bare node:http server: whatever it does not take
 // gets a 404 with a marker, so every passing call here went through it.
@@ -41,9 +41,11 @@ before(async () => {
       readMaxBytes: 1024,
       writeMaxBytes: 1024,
       shutdownSignal: shutdown.signal,
-      corsOrigins: ["http://allowed.example"],
+      cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
       interceptors: [],
       compressMinBytes: 1024,
+      jsonOptions: {},
+      binaryOptions: {},
     },
     new InflightCalls(shutdown.signal),
   );

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, cors, createClient, type HandlerContext } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/fast-path/bare-test-server.js";
-import { InflightCalls } from "./call-context.js";
-import { createGrpcUnaryFastPath } from "./grpc-unary.js";
+import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/bare-test-server.js";
+import { InflightCalls } from "../shared/call-context.js";
+import { createGrpcUnaryFastPath } from "./unary.js";
 
 // The fast path alone on a bare node:http2 server (bare-test-server.ts):
 // every passing call here went through it.
@@ -41,9 +41,11 @@ async function startServer(api: Http2Api): Promise<void> {
       readMaxBytes: 1024,
       writeMaxBytes: 1024,
       shutdownSignal: shutdown.signal,
-      corsOrigins: ["http://allowed.example"],
+      cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
       interceptors: [],
       compressMinBytes: 1024,
+      jsonOptions: {},
+      binaryOptions: {},
     },
     new InflightCalls(shutdown.signal),
   );

@@ -3,8 +3,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { callInfoKey } from "@greeter/interceptors/server";
-import { corsHeaders } from "../fast-path/browser-origin.js";
-import { LeanHeaders } from "../fast-path/lean-headers.js";
+import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
+import { LeanHeaders } from "../shared/lean-headers.js";
 import { decodeBase64Stream } from "./base64-frames.js";
 
 /** `application/grpc-web-text`, with or without `+proto`: the base64 mode of Google's grpc-web runtime. */
@@ -21,7 +21,7 @@ export const GRPC_WEB_TEXT = /^application\/grpc-web-text(\+proto)?$/;
  * mode's, because the handler is. (Unary calls usually take the fast path,
  * which speaks text mode itself.)
  */
-export function createGrpcWebTextHandler(router: ConnectRouter, corsOrigins: readonly string[]) {
+export function createGrpcWebTextHandler(router: ConnectRouter, cors: CorsPolicy) {
   const byPath = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 
   /** Takes the request if it is a text-mode call of a known method; returns whether it did. */
@@ -29,9 +29,9 @@ export function createGrpcWebTextHandler(router: ConnectRouter, corsOrigins: rea
     const contentType = req.headers["content-type"];
     if (contentType === undefined || !GRPC_WEB_TEXT.test(contentType) || req.method !== "POST") return false;
     const handler = byPath.get((req.url ?? "").split("?")[0] ?? "");
-    const cors = corsHeaders(req.headers, corsOrigins);
-    if (!handler || !cors) return false;
-    void serve(handler, req, res as ServerResponse, cors);
+    const allowed = corsHeaders(req.headers, cors);
+    if (!handler || !allowed) return false;
+    void serve(handler, req, res as ServerResponse, allowed);
     return true;
   }
 

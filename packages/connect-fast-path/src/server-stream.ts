@@ -2,8 +2,8 @@ import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
-import { corsHeaders } from "./browser-origin.js";
-import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
+import { type CallContext, createCallContext, type InflightCalls } from "./shared/call-context.js";
+import { corsHeaders } from "./shared/cors.js";
 import {
   endStreamFrame,
   envelope,
@@ -12,26 +12,26 @@ import {
   parseSingleEnvelope,
   setErrorTrailer,
   trailerFrame,
-} from "./envelopes.js";
-import { RawHttp2Response } from "./raw-http2-exchange.js";
-import { chooseEncoding, type ResponseEncoding } from "./response-compression.js";
+} from "./shared/envelopes.js";
+import { RawHttp2Response } from "./shared/raw-http2-exchange.js";
+import { chooseEncoding, type ResponseEncoding } from "./shared/response-compression.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
   type ServerStreamInvoker,
   type ServerStreamRoute,
-} from "./server-stream-chain.js";
+} from "./shared/server-stream-chain.js";
 import {
+  type CallLimits,
   checkWriteSize,
-  type FastPathOptions,
   type FastRequest,
   type FastResponse,
   MAX_TIMEOUT_MS,
   outgoing,
   peerOf,
   plainPostRoute,
-  readBody,
-} from "./unary-call.js";
+  readEnvelopedBody,
+} from "./shared/unary-call.js";
 
 /** What differs between the protocols on a server stream. */
 interface StreamProtocol {
@@ -43,17 +43,20 @@ interface StreamProtocol {
   parseTimeout: typeof parseGrpcTimeout;
   /** Messages as JSON (Connect's `+json`) instead of binary. */
   json: boolean;
+  /** The response's content type, as connect-node names it; the request's if unset. */
+  responseType?: string;
 }
 
 const GRPC: StreamProtocol = {
   name: "grpc",
+  responseType: "application/grpc+proto",
   encodingHeader: "grpc-encoding",
   acceptEncodingHeader: "grpc-accept-encoding",
   timeoutHeader: "grpc-timeout",
   parseTimeout: parseGrpcTimeout,
   json: false,
 };
-const GRPC_WEB: StreamProtocol = { ...GRPC, name: "grpc-web" };
+const GRPC_WEB: StreamProtocol = { ...GRPC, name: "grpc-web", responseType: "application/grpc-web+proto" };
 const CONNECT: StreamProtocol = {
   name: "connect",
   encodingHeader: "connect-content-encoding",
@@ -106,7 +109,7 @@ interface PreparedStreamRoute {
  */
 export function createServerStreamFastPath(
   routes: readonly ServerStreamRoute[],
-  options: FastPathOptions,
+  options: CallLimits,
   inflight: InflightCalls,
 ) {
   const byPath = new Map<string, PreparedStreamRoute>(
@@ -123,17 +126,21 @@ export function createServerStreamFastPath(
     if (!protocol) return false;
     const route = plainPostRoute(byPath, req, protocol.encodingHeader);
     if (!route) return false;
-    const cors = corsHeaders(req.headers, options.corsOrigins);
+    const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
     const encoding = chooseEncoding(req.headers[protocol.acceptEncodingHeader]);
-    const head: Record<string, string> = { ...cors, "content-type": contentType };
+    const head: Record<string, string> = { ...cors, "content-type": protocol.responseType ?? contentType };
     if (encoding) head[protocol.encodingHeader] = encoding.name;
 
-    readBody(req, options.readMaxBytes + 5, (body) => {
+    readEnvelopedBody(req, options.readMaxBytes, (body) => {
       const request =
         body instanceof ConnectError
           ? body
-          : parseSingleEnvelope(body, route.method.input, "server-streaming", protocol.json);
+          : parseSingleEnvelope(body, route.method.input, {
+              ...options,
+              methodKind: "server-streaming",
+              json: protocol.json,
+            });
       const rawTimeout = req.headers[protocol.timeoutHeader];
       const timeout = protocol.parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
@@ -172,7 +179,7 @@ interface Framing {
   head: Record<string, string>;
   protocol: StreamProtocol;
   encoding: ResponseEncoding | undefined;
-  options: FastPathOptions;
+  options: CallLimits;
   method: DescMethodServerStreaming;
 }
 
@@ -265,7 +272,9 @@ class ServerStreamCall {
 
   private encode(message: Message): Buffer {
     const { encoding, options, method, protocol } = this.framing;
-    const bytes = protocol.json ? Buffer.from(toJsonString(method.output, message)) : toBinary(method.output, message);
+    const bytes = protocol.json
+      ? Buffer.from(toJsonString(method.output, message, options.jsonOptions))
+      : toBinary(method.output, message, options.binaryOptions);
     checkWriteSize(bytes, options.writeMaxBytes);
     if (encoding && bytes.byteLength >= options.compressMinBytes) return envelope(encoding.compress(bytes), true);
     return envelope(bytes, false);
@@ -296,10 +305,10 @@ class ServerStreamCall {
       if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.framing.head }));
       if (name === "connect") {
         // Connect: the error and the trailers as JSON in an end-of-stream frame.
-        res.end(endStreamFrame(trailer, error));
+        res.end(endStreamFrame(trailer, error, this.framing.options.jsonOptions));
         return;
       }
-      if (error) setErrorTrailer(trailer, error);
+      if (error) setErrorTrailer(trailer, error, name === "grpc-web");
       else trailer.set("grpc-status", "0");
       if (name === "grpc-web") {
         res.end(trailerFrame(trailer));

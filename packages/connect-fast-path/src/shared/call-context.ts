@@ -128,7 +128,9 @@ class FastCallContext implements CallContext, Abortable {
     this.url = init.url;
     init.inflight.add(this);
     if (init.timeoutMs !== undefined) {
-      this.deadline = Date.now() + init.timeoutMs;
+      // Whole milliseconds, as connect-node's Date-based deadline gives:
+      // gRPC timeouts in µs or ns would otherwise make timeoutMs() fractional.
+      this.deadline = Math.trunc(Date.now() + init.timeoutMs);
       this.timer = setTimeout(
         () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
         init.timeoutMs,

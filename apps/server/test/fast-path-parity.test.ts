@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import http from "node:http";
+import http2 from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GreetingRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { startTestServer, type TestServer } from "./testing.js";
+
+// The same bytes sent to the server with the fast path on and with it off
+// (FAST_PATH=false: connect-fastify answers everything) must get the same
+// answer: status, content type, gRPC status and message as sent, and an
+// x-request-id either way.
+
+interface Answer {
+  status: number;
+  contentType: string | undefined;
+  grpcStatus: string | undefined;
+  /** grpc-message as sent, not decoded: both paths must encode it alike. */
+  grpcMessage: string | undefined;
+  requestId: boolean;
+  body: string;
+}
+
+function h2Answer(url: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    session.on("error", reject);
+    const stream = session.request({ ":method": "POST", ":path": GREET, ...headers });
+    let head: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => {
+      head = h;
+    });
+    stream.on("trailers", (t) => {
+      trailers = t;
+    });
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("error", reject);
+    stream.on("close", () => {
+      session.close();
+      const pick = (name: string) => (trailers[name] ?? head[name]) as string | undefined;
+      resolve({
+        status: Number(head[":status"]),
+        contentType: head["content-type"],
+        grpcStatus: pick("grpc-status"),
+        grpcMessage: pick("grpc-message"),
+        requestId: pick("x-request-id") !== undefined,
+        body: Buffer.concat(chunks).toString("latin1"),
+      });
+    });
+    stream.end(body);
+  });
+}
+
+function h1Answer(url: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${GREET}`, { method: "POST", headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("latin1");
+        // gRPC-Web: the status is in the trailer frame at the end of the body.
+        const status = /grpc-status:\s*(\d+)/.exec(text)?.[1];
+        const message = /grpc-message:\s*([^\r\n]*)/.exec(text)?.[1];
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers["content-type"],
+          grpcStatus: status,
+          grpcMessage: message,
+          requestId: typeof res.headers["x-request-id"] === "string" || /x-request-id:/.test(text),
+          body: comparable(text),
+        });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A gRPC-Web body with the request id's value (new on every call) masked
+ * and the trailer frame's lines sorted: their order carries no meaning.
+ */
+function comparable(body: string): string {
+  const masked = body.replace(/x-request-id: [^\r]*/, "x-request-id: *");
+  const trailerAt = masked.lastIndexOf("\x80");
+  if (trailerAt < 0) return masked;
+  const lines = masked
+    .slice(trailerAt + 5)
+    .split("\r\n")
+    .filter(Boolean)
+    .sort();
+  return `${masked.slice(0, trailerAt)}[trailer] ${lines.join(" | ")}`;
+}
+
+function envelope(message: Uint8Array, declaredLength = message.length, flags = 0): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flags;
+  head.writeUInt32BE(declaredLength, 1);
+  return Buffer.concat([head, message]);
+}
+
+const GREET = "/greeter.v1.Greeter/Greet";
+const ada = toBinary(GreetingRequestSchema, create(GreetingRequestSchema, { name: "Ada" }));
+// An empty name breaks the validation rule: INVALID_ARGUMENT with a message
+// full of characters that gRPC and connect-es percent-encode differently.
+const noName = toBinary(GreetingRequestSchema, create(GreetingRequestSchema, { name: "" }));
+const GRPC = { "content-type": "application/grpc", te: "trailers" };
+const GRPC_WEB = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
+
+const bodies: Record<string, Buffer> = {
+  "a length prefix of 100 MB and 5 bytes": envelope(new Uint8Array(), 100_000_000),
+  "an empty body": Buffer.alloc(0),
+  "two messages": Buffer.concat([envelope(ada), envelope(ada)]),
+  "a message cut short": envelope(ada).subarray(0, 7),
+  "the compressed flag without grpc-encoding": envelope(ada, ada.length, 1),
+  "a name the validation rule refuses": envelope(noName),
+  "bytes that are not a GreetingRequest": envelope(Buffer.from([0xff, 0xff, 0xff])),
+  "a second message declaring 100 MB": Buffer.concat([envelope(ada), envelope(new Uint8Array(), 100_000_000)]),
+};
+
+let fast: TestServer;
+let slow: TestServer;
+before(async () => {
+  [fast, slow] = await Promise.all([startTestServer({ fastPath: true }), startTestServer({ fastPath: false })]);
+});
+after(() => Promise.all([fast.close(), slow.close()]));
+
+describe("the fast path answers as connect-node does (the same bytes, FAST_PATH=true and false)", () => {
+  for (const [name, body] of Object.entries(bodies)) {
+    it(`gRPC over HTTP/2: ${name}`, async () => {
+      const [a, b] = await Promise.all([h2Answer(fast.url, GRPC, body), h2Answer(slow.url, GRPC, body)]);
+      assert.deepEqual(a, b);
+    });
+    it(`gRPC-Web over HTTP/1.1: ${name}`, async () => {
+      const [a, b] = await Promise.all([h1Answer(fast.url, GRPC_WEB, body), h1Answer(slow.url, GRPC_WEB, body)]);
+      assert.deepEqual(a, b);
+    });
+  }
+
+  it("a gRPC bad timeout header", async () => {
+    const headers = { ...GRPC, "grpc-timeout": "soon" };
+    const [a, b] = await Promise.all([
+      h2Answer(fast.url, headers, envelope(ada)),
+      h2Answer(slow.url, headers, envelope(ada)),
+    ]);
+    assert.deepEqual(a, b);
+    assert.equal(a.grpcStatus, "3");
+  });
+
+  it("100 MB declared: RESOURCE_EXHAUSTED, as gzip-encoded calls (connect-node either way) get", async () => {
+    const plain = await h2Answer(fast.url, GRPC, bodies["a length prefix of 100 MB and 5 bytes"] as Buffer);
+    assert.equal(plain.grpcStatus, "8");
+    assert.match(
+      decodeURIComponent(plain.grpcMessage ?? ""),
+      /message size 100000000 is larger than configured readMaxBytes/,
+    );
+  });
+});

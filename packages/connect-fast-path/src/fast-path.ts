@@ -1,0 +1,181 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from "node:http2";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import {
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  cors as connectCors,
+  createConnectRouter,
+  createMethodImplSpec,
+  createServiceImplSpec,
+  type MethodImpl,
+  type MethodImplSpec,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import { createConnectUnaryFastPath } from "./protocol-connect/unary.js";
+import { createGrpcUnaryFastPath } from "./protocol-grpc/unary.js";
+import { createGrpcWebTextHandler } from "./protocol-grpc-web/text-mode.js";
+import { createServerStreamFastPath } from "./server-stream.js";
+import { InflightCalls } from "./shared/call-context.js";
+import { offerRawStream } from "./shared/raw-http2-exchange.js";
+import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
+import type { CallLimits, UnaryRoute } from "./shared/unary-call.js";
+
+/**
+ * How to build a fast path. Everything but `routes` has a default, and the
+ * defaults are connect-node's own, so that a call answers the same whichever
+ * of the two serves it.
+ */
+export interface FastPathOptions
+  extends Pick<
+    ConnectRouterOptions,
+    | "interceptors"
+    | "readMaxBytes"
+    | "writeMaxBytes"
+    | "compressMinBytes"
+    | "acceptCompression"
+    | "shutdownSignal"
+    | "jsonOptions"
+    | "binaryOptions"
+  > {
+  /**
+   * Registers the services: the same function that is given to
+   * connect-node's `connectNodeAdapter` or connect-fastify's plugin.
+   */
+  routes: (router: ConnectRouter) => void;
+  /**
+   * Browser origins allowed to call (`*` for any). A call from another
+   * origin is handed on, so that the application's CORS handling answers
+   * it. Default: none, so every cross-origin call is handed on.
+   */
+  corsOrigins?: readonly string[];
+  /** Response headers an allowed page may read. Default: connect-es's `cors.exposedHeaders`. */
+  corsExposedHeaders?: readonly string[];
+}
+
+/** The defaults of {@link FastPathOptions}, in one place. */
+export const fastPathDefaults = {
+  /** connect-node's: no limit but the envelope's own (4 GiB). */
+  readMaxBytes: 0xffffffff,
+  writeMaxBytes: 0xffffffff,
+  /** connect-node's: responses of 1 KiB or more are compressed for clients that accept it. */
+  compressMinBytes: 1024,
+  corsOrigins: [] as readonly string[],
+  corsExposedHeaders: connectCors.exposedHeaders as readonly string[],
+} as const;
+
+/** A request and response of either HTTP version, as Node's `http` and `http2` (compatibility API) make them. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+/** The calls a Connect router's unary and server-streaming methods get, answered without connect-node's streaming pipeline. */
+export interface FastPath {
+  /**
+   * Answers the request if it is a call this package serves, and returns
+   * true; returns false, having touched nothing, for anything else, which
+   * the caller hands to connect-node (or its Fastify or Express adapter).
+   */
+  handle(req: NodeRequest, res: NodeResponse): boolean;
+  /**
+   * The same for an HTTP/2 stream before Node wraps it in its compatibility
+   * API, which costs more per call than the call itself: give it to the
+   * server's `stream` event ahead of the compatibility listener (see
+   * `@greeter/one-port`'s `takeStream`).
+   */
+  takeStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean;
+  /** The request paths this fast path may answer (`/package.Service/Method`). */
+  readonly paths: readonly string[];
+}
+
+/**
+ * Builds the fast path for the services `routes` registers: unary calls
+ * without compressed bodies over gRPC, gRPC-Web (binary and text) and
+ * Connect (POST and GET), server streams over the three, and gRPC-Web text
+ * for every method kind (by translation around connect-node's gRPC-Web
+ * handler). The same implementations run behind the same interceptors,
+ * with a handler context of the same shape.
+ */
+export function createFastPath(options: FastPathOptions): FastPath {
+  const { unary, serverStreaming, router } = recordRoutes(options);
+  const limits = resolveLimits(options);
+  const inflight = new InflightCalls(limits.shutdownSignal);
+  const grpc = createGrpcUnaryFastPath(unary, limits, inflight);
+  const connect = createConnectUnaryFastPath(unary, limits, inflight);
+  const streams = createServerStreamFastPath(serverStreaming, limits, inflight);
+  const grpcWebText = createGrpcWebTextHandler(router, limits.cors);
+  const direct = (req: Parameters<typeof grpc.handle>[0], res: Parameters<typeof grpc.handle>[1]): boolean =>
+    grpc.handle(req, res) || connect.handle(req, res) || streams.handle(req, res);
+  return {
+    handle: (req, res) => direct(req, res) || grpcWebText.handle(req, res),
+    takeStream: (stream, headers) => offerRawStream(stream, headers, direct),
+    paths: [...unary, ...serverStreaming].map(({ method }) => `/${method.parent.typeName}/${method.name}`),
+  };
+}
+
+/** gRPC-Web's text mode (base64 bodies), which connect-node answers with 415. */
+export interface GrpcWebTextMode {
+  /** Answers a text-mode call of a method `routes` registered and returns true; returns false for anything else. */
+  handle(req: NodeRequest, res: NodeResponse): boolean;
+}
+
+/**
+ * gRPC-Web text mode alone, for every method kind, by translation around
+ * connect-node's gRPC-Web handler: what a server without the fast path
+ * still needs for Google's grpc-web runtime in its default mode. The fast
+ * path includes it.
+ */
+export function createGrpcWebTextMode(options: FastPathOptions): GrpcWebTextMode {
+  const { router } = recordRoutes(options);
+  return createGrpcWebTextHandler(router, resolveLimits(options).cors);
+}
+
+function resolveLimits(options: FastPathOptions): CallLimits {
+  return {
+    readMaxBytes: options.readMaxBytes ?? fastPathDefaults.readMaxBytes,
+    writeMaxBytes: options.writeMaxBytes ?? fastPathDefaults.writeMaxBytes,
+    compressMinBytes: options.compressMinBytes ?? fastPathDefaults.compressMinBytes,
+    shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
+    interceptors: options.interceptors ?? [],
+    jsonOptions: options.jsonOptions ?? {},
+    binaryOptions: options.binaryOptions ?? {},
+    cors: {
+      allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,
+      exposedHeaders: options.corsExposedHeaders ?? fastPathDefaults.corsExposedHeaders,
+    },
+  };
+}
+
+/**
+ * Runs `routes` against a real Connect router (for gRPC-Web text, which is
+ * translated around connect-node's handlers), noting on the way each unary
+ * and server-streaming implementation. A service registered with options of
+ * its own is left to connect-node: this package does not know them.
+ */
+function recordRoutes(options: FastPathOptions) {
+  const router = createConnectRouter(options);
+  const unary: UnaryRoute[] = [];
+  const serverStreaming: ServerStreamRoute[] = [];
+  const note = (spec: MethodImplSpec): void => {
+    if (spec.kind === "unary") unary.push({ method: spec.method, impl: spec.impl as UnaryRoute["impl"] });
+    if (spec.kind === "server_streaming") {
+      serverStreaming.push({ method: spec.method, impl: spec.impl as ServerStreamRoute["impl"] });
+    }
+  };
+  const recorder: ConnectRouter = {
+    get handlers() {
+      return router.handlers;
+    },
+    service<T extends DescService>(service: T, impl: Partial<ServiceImpl<T>>, handlerOptions?: object) {
+      router.service(service, impl, handlerOptions);
+      if (!handlerOptions) for (const spec of Object.values(createServiceImplSpec(service, impl).methods)) note(spec);
+      return recorder;
+    },
+    rpc<M extends DescMethod>(method: M, impl: MethodImpl<M>, handlerOptions?: object) {
+      router.rpc(method, impl, handlerOptions);
+      if (!handlerOptions) note(createMethodImplSpec(method, impl));
+      return recorder;
+    },
+  };
+  options.routes(recorder);
+  return { unary, serverStreaming, router };
+}

@@ -1,0 +1,147 @@
+import {
+  type BinaryReadOptions,
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type JsonReadOptions,
+  type JsonWriteOptions,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+
+// Length-prefixed message envelopes, as gRPC, gRPC-Web and Connect streams
+// frame messages: a flags byte, a 4-byte length, the bytes.
+
+/** gRPC (HTTP/2) content types. */
+export const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?$/;
+/** Binary gRPC-Web content types (the text mode is grpc-web-text/). */
+export const GRPC_WEB_CONTENT_TYPE = /^application\/grpc-web(\+proto)?$/;
+
+/** How to read the one message of a request body. */
+export interface SingleEnvelopeOptions {
+  /** Largest message, as connect-node's `readMaxBytes`. */
+  readMaxBytes?: number;
+  methodKind?: "unary" | "server-streaming";
+  /** The message is JSON (Connect's `+json` streams), not binary protobuf. */
+  json?: boolean;
+  jsonOptions?: Partial<JsonReadOptions>;
+  binaryOptions?: Partial<BinaryReadOptions>;
+}
+
+/**
+ * The one message of a request body that must hold exactly one envelope,
+ * uncompressed (compressed calls are left to connect-node): the message, or
+ * the error connect-node answers for the same body, in the order it finds
+ * them: a declared length over the limit, a cut envelope, a compressed flag
+ * or an unreadable message, then a second message.
+ */
+export function parseSingleEnvelope(body: Buffer, schema: DescMessage, options: SingleEnvelopeOptions = {}): unknown {
+  const { readMaxBytes = 0xffffffff, methodKind = "unary", json = false } = options;
+  if (body.length === 0) {
+    return new ConnectError(`protocol error: missing input message for ${methodKind} method`, Code.Unimplemented);
+  }
+  const first = nextEnvelope(body, 0, readMaxBytes);
+  if (first instanceof ConnectError) return first;
+  const second = first.end < body.length ? nextEnvelope(body, first.end, readMaxBytes) : undefined;
+  if (second instanceof ConnectError && second.code === Code.ResourceExhausted) return second;
+  if ((body[0] ?? 0) & 0b01) {
+    return new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
+  }
+  let message: unknown;
+  const payload = body.subarray(5, first.end);
+  try {
+    message = json
+      ? fromJsonString(schema, payload.toString("utf8"), options.jsonOptions)
+      : fromBinary(schema, payload, options.binaryOptions);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return json
+      ? new ConnectError(`cannot decode message ${schema.typeName} from JSON: ${reason}`, Code.InvalidArgument)
+      : new ConnectError(`parse binary: ${reason}`, Code.Internal);
+  }
+  if (second instanceof ConnectError) return second;
+  if (second) {
+    return new ConnectError(
+      `protocol error: received extra input message for ${methodKind} method`,
+      Code.Unimplemented,
+    );
+  }
+  return message;
+}
+
+/** The envelope at `offset`: where it ends, or why it cannot be read. */
+function nextEnvelope(body: Buffer, offset: number, readMaxBytes: number): { end: number } | ConnectError {
+  if (body.length - offset < 5) return incompleteEnvelope();
+  const length = body.readUInt32BE(offset + 1);
+  if (length > readMaxBytes) return messageTooLarge(length, readMaxBytes);
+  if (body.length - offset - 5 < length) return incompleteEnvelope();
+  return { end: offset + 5 + length };
+}
+
+const incompleteEnvelope = (): ConnectError =>
+  new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+
+/** RESOURCE_EXHAUSTED for an envelope that declares a message over the limit, in connect-node's words. */
+export function messageTooLarge(length: number, readMaxBytes: number): ConnectError {
+  return new ConnectError(
+    `message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
+    Code.ResourceExhausted,
+  );
+}
+
+/**
+ * Puts a failed call's status into its trailer: code, message, details and
+ * the error's metadata. gRPC-Web's message is encoded as connect-node
+ * encodes it (its clients decode either way); gRPC's as the gRPC spec says,
+ * because grpc-js decodes it with decodeURI, which leaves connect-es's "%3A"
+ * and the like in the text (the server re-encodes connect-node's gRPC
+ * trailers the same way, so both paths send the same bytes).
+ */
+export function setErrorTrailer(trailer: Headers, error: ConnectError, web: boolean): Headers {
+  setTrailerStatus(trailer, error);
+  if (!web) trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
+  return trailer;
+}
+
+/**
+ * grpc-message as the gRPC spec encodes it: only bytes outside printable
+ * ASCII, and "%", are percent-encoded. connect-es encodes like
+ * encodeURIComponent, and grpc-js, which decodes with decodeURI, then shows
+ * a ":" in a message as "%3A".
+ */
+export function encodeGrpcMessage(message: string): string {
+  return /^[\x20-\x24\x26-\x7e]*$/.test(message)
+    ? message
+    : message.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run));
+}
+
+/** A message as one gRPC envelope: flags (1 = compressed), length, bytes. */
+export function envelope(bytes: Uint8Array, compressed: boolean): Buffer {
+  // allocUnsafe takes small frames from Node's shared pool: no allocation per message.
+  const frame = Buffer.allocUnsafe(5 + bytes.byteLength);
+  frame[0] = compressed ? 1 : 0;
+  frame.writeUInt32BE(bytes.byteLength, 1);
+  frame.set(bytes, 5);
+  return frame;
+}
+
+/** gRPC-Web's last frame: the status and trailers, in the body because HTTP/1.1 has no trailers a browser can read. */
+export function trailerFrame(trailer: Headers): Buffer {
+  const bytes = trailerSerialize(trailer);
+  const frame = envelope(bytes, false);
+  frame[0] = trailerFlag;
+  return frame;
+}
+
+/** Connect's last frame of a stream: the error, if any, and the trailers, as JSON. */
+export function endStreamFrame(
+  trailer: Headers,
+  error: ConnectError | undefined,
+  jsonOptions: Partial<JsonWriteOptions> | undefined,
+): Buffer {
+  const frame = envelope(Buffer.from(JSON.stringify(endStreamToJson(trailer, error, jsonOptions))), false);
+  frame[0] = endStreamFlag;
+  return frame;
+}
