@@ -47,14 +47,19 @@ describe("envelope framing (parseSingleEnvelope)", () => {
     );
   });
 
-  it(`answers any bytes with a message or INVALID_ARGUMENT / INTERNAL, and never throws (${RUNS} runs)`, () => {
+  it(`answers any bytes with a message or the code connect-node gives, and never throws (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 255 }), (payload, flags) => {
         const body = Buffer.concat([Buffer.from([flags]), Buffer.alloc(4), payload]);
         body.writeUInt32BE(payload.length, 1);
         for (const input of [Buffer.from(payload), body]) {
           const parsed = parseSingleEnvelope(input, GreetingRequestSchema);
-          if (parsed instanceof ConnectError) assert.ok([Code.InvalidArgument, Code.Internal].includes(parsed.code));
+          if (parsed instanceof ConnectError) {
+            assert.ok(
+              [Code.InvalidArgument, Code.Internal, Code.Unimplemented, Code.ResourceExhausted].includes(parsed.code),
+              parsed.message,
+            );
+          }
         }
         // The compressed flag, without compression, is refused, whatever follows.
         if (flags & 1) assert.equal(codeOf(parseSingleEnvelope(body, GreetingRequestSchema)), Code.Internal);
@@ -71,9 +76,42 @@ describe("envelope framing (parseSingleEnvelope)", () => {
         const cut = delta < 0 ? whole.subarray(0, Math.max(0, whole.length + delta)) : whole;
         const body = delta > 0 ? Buffer.concat([whole, Buffer.alloc(delta)]) : cut;
         const parsed = parseSingleEnvelope(body, GreetingRequestSchema);
+        // As connect-node: nothing at all, or a second whole envelope (five
+        // zero bytes are one), is UNIMPLEMENTED; anything cut, INVALID_ARGUMENT.
         if (delta === 0) assert.ok(!(parsed instanceof ConnectError));
+        else if (body.length === 0 || delta >= 5) assert.equal(codeOf(parsed), Code.Unimplemented);
         else assert.equal(codeOf(parsed), Code.InvalidArgument);
       }),
+      params,
+    );
+  });
+});
+
+describe("envelope sizes (parseSingleEnvelope with readMaxBytes)", () => {
+  it(`refuses any declared length over the limit with RESOURCE_EXHAUSTED, whatever follows (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        fc.uint8Array({ maxLength: 16 }),
+        (limit, declared, rest) => {
+          const body = Buffer.concat([Buffer.alloc(5), rest]);
+          body.writeUInt32BE(declared, 1);
+          const parsed = parseSingleEnvelope(body, GreetingRequestSchema, { readMaxBytes: limit });
+          if (declared > limit) {
+            assert.equal(codeOf(parsed), Code.ResourceExhausted);
+            assert.equal(
+              (parsed as ConnectError).rawMessage,
+              `message size ${declared} is larger than configured readMaxBytes ${limit}`,
+            );
+          } else {
+            // A second envelope's header is checked too, as connect-node's reader does.
+            const second = 5 + declared;
+            const secondOver = body.length >= second + 5 && body.readUInt32BE(second + 1) > limit;
+            assert.equal(codeOf(parsed) === Code.ResourceExhausted, secondOver);
+          }
+        },
+      ),
       params,
     );
   });
