@@ -1,5 +1,5 @@
 import type { BenchCase } from "./cases.js";
-import type { ProfileAnswer } from "./profile-runs.js";
+import type { ProfileAnswer } from "./profiler/profile-runs.js";
 
 export interface Row {
   c: BenchCase;
@@ -40,7 +40,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 const fixed = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "–");
 
-/** The Markdown report: the table, the targets of the performance issue, a bar chart. */
+/** The Markdown report: the table, the performance targets, a bar chart. */
 export function renderReport(rows: Row[], s: Settings): string {
   const byId = new Map(rows.map((r) => [r.c.id, r]));
   const rate = (id: string): number => {
@@ -79,7 +79,7 @@ export function renderReport(rows: Row[], s: Settings): string {
   const rest = rate("rest");
   const target = (name: string, value: string, met: boolean): string =>
     `| ${name} | ${value} | ${met ? "met" : "**not met**"} |`;
-  lines.push("", "## Targets (issue: Make it fast)", "", "| target | measured | |", "|---|---|---|");
+  lines.push("", "## Targets", "", "| target | measured | |", "|---|---|---|");
   if (greeter) {
     const g = median(greeter.reqPerSec);
     lines.push(

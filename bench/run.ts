@@ -11,7 +11,7 @@ import { INTERCEPTOR_NAMES, type InterceptorName } from "@greeter/server";
 import { type BenchCase, benchCases } from "./cases.js";
 import { h2load, type LoadResult, latencyPercentiles } from "./h2load.js";
 import { cpuMicros, peakRssMb, type RunningServer, startServer } from "./process-stats.js";
-import { answerProfileQuestions } from "./profile-runs.js";
+import { answerProfileQuestions } from "./profiler/profile-runs.js";
 import { type InterceptorAlone, type Row, renderReport } from "./report.js";
 
 const run = promisify(execFile);
@@ -45,7 +45,7 @@ const OFF_AS_SHIPPED: readonly InterceptorName[] = ["tracing", "rate-limit"];
 // Full runs end with CPU profiles of the gaps behind the targets
 // (profile-runs.ts): two windows of about this long per server.
 const PROFILE_WINDOW_SEC = quick ? 0 : 3;
-// HTTP/2: 8 connections × 32 streams, as in the measurements.
+// HTTP/2: 8 connections × 32 streams: enough streams in flight to keep one server core busy.
 // HTTP/1.1 has no multiplexing and pipelining is not what clients do, so it
 // gets 64 connections with one request each.
 const H2_LOAD = { connections: 8, streamsPerConnection: 32 };

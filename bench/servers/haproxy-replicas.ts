@@ -1,5 +1,5 @@
 // Three Greeter replicas (production build, one worker each) behind HAProxy,
-// as `pnpm cluster` runs them. Every process inherits the bench's CPU pin,
+// as `pnpm replicas` runs them. Every process inherits the bench's CPU pin,
 // so the row compares the same CPU budget with and without the balancer.
 import { setTimeout as sleep } from "node:timers/promises";
 import { startHaproxy, startReplicas } from "@greeter/server/balancer";

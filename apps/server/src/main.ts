@@ -1,6 +1,6 @@
 import cluster from "node:cluster";
 import { pino } from "pino";
-import { runPrimary, workerCount } from "./cluster.js";
+import { runPrimary, workerCount } from "./workers/workers.js";
 import { ConfigError, describeSettings, loadConfig } from "./config.js";
 import { buildServer } from "./server.js";
 import { onShutdownSignals } from "./shutdown-signals.js";

@@ -71,7 +71,7 @@ describe("the container image's contents (deploy/build-bundle.sh)", () => {
       "tests in the image",
     );
     // Each module is run by one of the entry points (package.json's bin-like scripts and exports).
-    const entries = ["main.js", "mint-token-main.js", "balancer/cluster-main.js", "index.js", "balancer/index.js"];
+    const entries = ["main.js", "mint-token-main.js", "balancer/replicas-main.js", "index.js", "balancer/index.js"];
     const used = reachable(entries.map((e) => join(dist, e)));
     assert.deepEqual(
       files.filter((f) => !used.has(f)).map((f) => relative(dist, f)),

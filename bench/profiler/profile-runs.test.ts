@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BenchCase } from "./cases.js";
+import type { BenchCase } from "../cases.js";
 import { answerProfileQuestions } from "./profile-runs.js";
 
 /** A row whose server cannot be profiled (not a node process). */

@@ -1,4 +1,4 @@
-// `pnpm cluster`: 3 Greeter replicas behind HAProxy on one front port
+// `pnpm replicas`: 3 Greeter replicas behind HAProxy on one front port
 // (CLUSTER_PORT, default 8080), for gRPC, gRPC-Web and Connect alike.
 // Ctrl-C stops them all.
 import { existsSync } from "node:fs";
@@ -8,7 +8,7 @@ import { startReplicas } from "./replicas.js";
 
 const REPLICAS = 3;
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-// The page too, when built (`pnpm cluster` builds it), so browsers go through the balancer.
+// The page too, when built (`pnpm replicas` builds it), so browsers go through the balancer.
 const WEB_DIST = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 const webRoot = process.env.WEB_ROOT ?? (existsSync(`${WEB_DIST}/index.html`) ? WEB_DIST : undefined);
 const frontPort = Number(process.env.CLUSTER_PORT ?? 8080);

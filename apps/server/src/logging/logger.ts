@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { RpcLogger } from "@greeter/interceptors/server";
 import { type DestinationStream, type Logger, pino } from "pino";
-import type { ServerConfig } from "./config.js";
+import type { ServerConfig } from "../config.js";
 import { createStdoutDestination } from "./log-destination.js";
 import { createRpcLogWriter } from "./rpc-log-writer.js";
 

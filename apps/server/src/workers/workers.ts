@@ -2,8 +2,8 @@ import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import { AggregatorRegistry, type Registry } from "prom-client";
-import type { ServerConfig } from "./config.js";
-import { onShutdownSignals } from "./shutdown-signals.js";
+import type { ServerConfig } from "../config.js";
+import { onShutdownSignals } from "../shutdown-signals.js";
 
 /** How many processes serve the port: WORKERS, or one per core. */
 export function workerCount(config: Pick<ServerConfig, "workers">): number {

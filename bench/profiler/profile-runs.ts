@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BenchCase } from "./cases.js";
+import type { BenchCase } from "../cases.js";
 import { type CpuProfile, compareProfiles, type ProfileComparison } from "./cpu-profiles.js";
-import type { LoadResult } from "./h2load.js";
-import { type RunningServer, startServer } from "./process-stats.js";
+import type { LoadResult } from "../h2load.js";
+import { type RunningServer, startServer } from "../process-stats.js";
 
 /** A question the profiles answer: where does the subject spend what the reference does not? */
 export interface ProfileQuestion {
