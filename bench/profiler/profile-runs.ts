@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BenchCase } from "../cases.js";
-import { type CpuProfile, compareProfiles, type ProfileComparison } from "./cpu-profiles.js";
 import type { LoadResult } from "../h2load.js";
 import { type RunningServer, startServer } from "../process-stats.js";
+import { type CpuProfile, compareProfiles, type ProfileComparison } from "./cpu-profiles.js";
 
 /** A question the profiles answer: where does the subject spend what the reference does not? */
 export interface ProfileQuestion {

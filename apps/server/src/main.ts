@@ -1,9 +1,9 @@
 import cluster from "node:cluster";
 import { pino } from "pino";
-import { runPrimary, workerCount } from "./workers/workers.js";
 import { ConfigError, describeSettings, loadConfig } from "./config.js";
 import { buildServer } from "./server.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
+import { runPrimary, workerCount } from "./workers/workers.js";
 
 if (process.argv.includes("--help")) {
   console.log("Usage: greeter-server [--flag value]…  (every flag also reads from its environment variable)\n");

@@ -13,7 +13,6 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
-import { clusterMetricsSource } from "./workers/workers.js";
 import type { ServerConfig } from "./config.js";
 import { EXPOSED_HEADERS, registerCors } from "./cors.js";
 import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
@@ -26,6 +25,7 @@ import { useFastUtf8Encoding } from "./protobuf-utf8.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
+import { clusterMetricsSource } from "./workers/workers.js";
 
 /** Time left, at the end of the grace period, for streams to send their UNAVAILABLE status. */
 const STREAM_CUTOFF_MARGIN_MS = 200;

@@ -1,4 +1,4 @@
-/// <reference path="./types/on-exit-leak-free.d.ts" />
+/// <reference path="../types/on-exit-leak-free.d.ts" />
 import { register as onExit } from "on-exit-leak-free";
 import { type DestinationStream, pino } from "pino";
 
