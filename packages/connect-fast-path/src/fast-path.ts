@@ -136,8 +136,10 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     compressMinBytes: options.compressMinBytes ?? fastPathDefaults.compressMinBytes,
     shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
     interceptors: options.interceptors ?? [],
-    jsonOptions: options.jsonOptions ?? {},
-    binaryOptions: options.binaryOptions ?? {},
+    // Left undefined when not given: protobuf-es then uses its defaults
+    // object as it is, where `{}` would be merged into a new one per call.
+    jsonOptions: options.jsonOptions,
+    binaryOptions: options.binaryOptions,
     cors: {
       allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,
       exposedHeaders: options.corsExposedHeaders ?? fastPathDefaults.corsExposedHeaders,

@@ -38,8 +38,8 @@ export interface CallLimits {
   /** Responses at least this long are compressed for clients that accept gzip or br. */
   compressMinBytes: number;
   /** How messages are read and written, as connect-node's router options say. */
-  jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;
-  binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions>;
+  jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
+  binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
 }
 
 /** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
