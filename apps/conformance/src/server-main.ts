@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { create, createRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { createFastPath, createGrpcWebTextMode } from "@greeter/connect-fast-path";
+import { createConnectNodeCompletions, createFastPath } from "@greeter/connect-fast-path";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
 import Fastify from "fastify";
 import { registerConformanceService } from "./conformance-service.js";
@@ -48,7 +48,7 @@ const options = {
   },
 };
 const fastPath = fastPathOn ? createFastPath(options) : undefined;
-const ahead = fastPath ?? createGrpcWebTextMode(options);
+const ahead = fastPath ?? createConnectNodeCompletions(options);
 
 let onePort: OnePortServer | undefined;
 const credentials = request.useTls ? request.serverCreds : undefined;

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { createFastPath, createGrpcWebTextMode } from "@greeter/connect-fast-path";
+import { createConnectNodeCompletions, createFastPath } from "@greeter/connect-fast-path";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
@@ -89,8 +89,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   };
   // Most calls are answered before Fastify (the fast path: uncompressed
   // unary calls and server streams); what it hands on goes to Fastify and
-  // connect-fastify. With FAST_PATH=false only gRPC-Web's text mode, which
-  // connect-node does not speak, is translated there.
+  // connect-fastify. With FAST_PATH=false only what connect-node lacks is
+  // answered there: gRPC-Web's text mode, and bad base64 in a Connect GET.
   const front = {
     ...routerOptions,
     routes: routes.register,
@@ -98,7 +98,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     corsExposedHeaders: EXPOSED_HEADERS,
   };
   const fastPath = config.fastPath ? createFastPath(front) : undefined;
-  const ahead = fastPath ?? createGrpcWebTextMode(front);
+  const ahead = fastPath ?? createConnectNodeCompletions(front);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

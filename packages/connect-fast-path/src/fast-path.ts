@@ -12,11 +12,14 @@ import {
   type MethodImplSpec,
   type ServiceImpl,
 } from "@connectrpc/connect";
+import { getJsonOptions } from "@connectrpc/connect/protocol";
+import { createConnectGetCheck } from "./protocol-connect/get-check.js";
 import { createConnectUnaryFastPath } from "./protocol-connect/unary.js";
 import { createGrpcUnaryFastPath } from "./protocol-grpc/unary.js";
 import { createGrpcWebTextHandler } from "./protocol-grpc-web/text-mode.js";
 import { createServerStreamFastPath } from "./server-stream.js";
 import { InflightCalls } from "./shared/call-context.js";
+import type { CorsPolicy } from "./shared/cors.js";
 import { offerRawStream } from "./shared/raw-http2-exchange.js";
 import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
 import type { CallLimits, UnaryRoute } from "./shared/unary-call.js";
@@ -102,31 +105,36 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const grpc = createGrpcUnaryFastPath(unary, limits, inflight);
   const connect = createConnectUnaryFastPath(unary, limits, inflight);
   const streams = createServerStreamFastPath(serverStreaming, limits, inflight);
-  const grpcWebText = createGrpcWebTextHandler(router, limits.cors);
+  const completions = completionsFor(router, limits.cors);
   const direct = (req: Parameters<typeof grpc.handle>[0], res: Parameters<typeof grpc.handle>[1]): boolean =>
     grpc.handle(req, res) || connect.handle(req, res) || streams.handle(req, res);
   return {
-    handle: (req, res) => direct(req, res) || grpcWebText.handle(req, res),
+    handle: (req, res) => direct(req, res) || completions.handle(req, res),
     takeStream: (stream, headers) => offerRawStream(stream, headers, direct),
     paths: [...unary, ...serverStreaming].map(({ method }) => `/${method.parent.typeName}/${method.name}`),
   };
 }
 
-/** gRPC-Web's text mode (base64 bodies), which connect-node answers with 415. */
-export interface GrpcWebTextMode {
-  /** Answers a text-mode call of a method `routes` registered and returns true; returns false for anything else. */
+/**
+ * What connect-node lacks, for a server that runs without the fast path
+ * (the fast path does both itself): gRPC-Web's text mode, and a clear
+ * INVALID_ARGUMENT for a Connect GET whose `base64=1` message is not base64.
+ */
+export function createConnectNodeCompletions(options: FastPathOptions): ConnectNodeCompletions {
+  const { router } = recordRoutes(options);
+  return completionsFor(router, resolveLimits(options).cors);
+}
+
+/** Requests connect-node would answer badly or not at all, answered here. */
+export interface ConnectNodeCompletions {
+  /** Answers such a request for a method `routes` registered and returns true; returns false for anything else. */
   handle(req: NodeRequest, res: NodeResponse): boolean;
 }
 
-/**
- * gRPC-Web text mode alone, for every method kind, by translation around
- * connect-node's gRPC-Web handler: what a server without the fast path
- * still needs for Google's grpc-web runtime in its default mode. The fast
- * path includes it.
- */
-export function createGrpcWebTextMode(options: FastPathOptions): GrpcWebTextMode {
-  const { router } = recordRoutes(options);
-  return createGrpcWebTextHandler(router, resolveLimits(options).cors);
+function completionsFor(router: ConnectRouter, cors: CorsPolicy): ConnectNodeCompletions {
+  const text = createGrpcWebTextHandler(router, cors);
+  const get = createConnectGetCheck(new Set(router.handlers.map((h) => h.requestPath)), cors);
+  return { handle: (req, res) => get.handle(req, res) || text.handle(req, res) };
 }
 
 function resolveLimits(options: FastPathOptions): CallLimits {
@@ -136,9 +144,10 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     compressMinBytes: options.compressMinBytes ?? fastPathDefaults.compressMinBytes,
     shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
     interceptors: options.interceptors ?? [],
+    // connect-node's JSON defaults (unknown fields ignored), made once.
+    jsonOptions: getJsonOptions(options.jsonOptions),
     // Left undefined when not given: protobuf-es then uses its defaults
     // object as it is, where `{}` would be merged into a new one per call.
-    jsonOptions: options.jsonOptions,
     binaryOptions: options.binaryOptions,
     cors: {
       allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,

@@ -1,10 +1,10 @@
 export {
+  type ConnectNodeCompletions,
+  createConnectNodeCompletions,
   createFastPath,
-  createGrpcWebTextMode,
   type FastPath,
   type FastPathOptions,
   fastPathDefaults,
-  type GrpcWebTextMode,
   type NodeRequest,
   type NodeResponse,
 } from "./fast-path.js";

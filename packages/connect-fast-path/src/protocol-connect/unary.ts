@@ -20,6 +20,7 @@ import {
   tooLarge,
   type UnaryRoute,
 } from "../shared/unary-call.js";
+import { isBase64, notBase64 } from "./base64-message.js";
 
 const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
@@ -82,7 +83,12 @@ export function createConnectUnaryFastPath(
     if (!cors) return false;
 
     const message = query.get("message") ?? "";
-    const body = query.get("base64") === "1" ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
+    const base64 = query.get("base64") === "1";
+    if (base64 && !isBase64(message)) {
+      respondError(res, cors, notBase64(), undefined, undefined);
+      return true;
+    }
+    const body = base64 ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
     if (body.byteLength > options.readMaxBytes) {
       respondError(res, cors, tooLarge(options.readMaxBytes), undefined, undefined);
     } else {
@@ -149,12 +155,13 @@ function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, option
     const reason = e instanceof Error ? e.message : String(e);
     return binary
       ? new ConnectError(`parse binary: ${reason}`, Code.Internal)
-      : new ConnectError(`cannot decode message ${schema.typeName} from JSON: ${reason}`, Code.InvalidArgument);
+      : ConnectError.from(e, Code.InvalidArgument);
   }
 }
 
 /** The Connect error shape: an HTTP status for the code, a JSON body, metadata as headers. */
-function respondError(
+/** Answers a Connect unary call with an error: the status for its code, the JSON error, its metadata as headers. */
+export function respondError(
   res: FastResponse,
   cors: Record<string, string>,
   error: ConnectError,

@@ -58,7 +58,7 @@ export function parseSingleEnvelope(body: Buffer, schema: DescMessage, options: 
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     return json
-      ? new ConnectError(`cannot decode message ${schema.typeName} from JSON: ${reason}`, Code.InvalidArgument)
+      ? ConnectError.from(e, Code.InvalidArgument)
       : new ConnectError(`parse binary: ${reason}`, Code.Internal);
   }
   if (second instanceof ConnectError) return second;
