@@ -129,7 +129,7 @@ function setUpApt(list) {
   apt(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...names]);
 }
 
-// pip: one virtual environment in .tools/venv. Only protoc comes from there.
+// pip: one virtual environment in .tools/venv, with a .tools/bin entry per tool.
 function setUpPip(list) {
   const venv = join(TOOLS, "venv");
   const python = join(venv, "bin", "python");
@@ -145,6 +145,7 @@ function setUpPip(list) {
     run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", ...pins]);
     writeFileSync(stamp, `${pins.join("\n")}\n`);
   }
+  for (const t of list) if (t.name !== "protoc") writeScript(t.name, `exec "${join(venv, "bin", t.name)}" "$@"`);
   // protoc, with the compiler's own copy of the well-known types on its
   // proto path, after the caller's: whatever else the machine has under
   // /usr/include, the image gets the same google/protobuf/*.proto.

@@ -13,7 +13,7 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { getJsonOptions } from "@connectrpc/connect/protocol";
-import { createConnectGetCheck } from "./protocol-connect/get-check.js";
+import { createConnectRequestCheck } from "./protocol-connect/request-checks.js";
 import { createConnectUnaryFastPath } from "./protocol-connect/unary.js";
 import { createGrpcUnaryFastPath } from "./protocol-grpc/unary.js";
 import { createGrpcWebTextHandler } from "./protocol-grpc-web/text-mode.js";
@@ -117,8 +117,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
 /**
  * What connect-node lacks, for a server that runs without the fast path
- * (the fast path does both itself): gRPC-Web's text mode, and a clear
- * INVALID_ARGUMENT for a Connect GET whose `base64=1` message is not base64.
+ * (the fast path includes it): gRPC-Web's text mode, and INVALID_ARGUMENT
+ * for Connect requests connect-node lets through or answers badly (see
+ * protocol-connect/request-checks.ts).
  */
 export function createConnectNodeCompletions(options: FastPathOptions): ConnectNodeCompletions {
   const { router } = recordRoutes(options);
@@ -133,7 +134,7 @@ export interface ConnectNodeCompletions {
 
 function completionsFor(router: ConnectRouter, cors: CorsPolicy): ConnectNodeCompletions {
   const text = createGrpcWebTextHandler(router, cors);
-  const get = createConnectGetCheck(new Set(router.handlers.map((h) => h.requestPath)), cors);
+  const get = createConnectRequestCheck(new Map(router.handlers.map((h) => [h.requestPath, h.allowedMethods])), cors);
   return { handle: (req, res) => get.handle(req, res) || text.handle(req, res) };
 }
 

@@ -52,7 +52,9 @@ export class SchemaRegistry {
       // Proto3 JSON leaves fields at their default out, so only what
       // protovalidate requires is required.
       ...(required.length > 0 ? { required } : {}),
-      additionalProperties: false,
+      // Other properties are allowed: Connect servers ignore JSON fields
+      // they do not know (connect-es's default), so a newer client's
+      // request still reads.
     };
   }
 
@@ -182,7 +184,7 @@ function wellKnownSchema(message: DescMessage): JsonSchema | undefined {
     case "google.protobuf.ListValue":
       return { type: "array" };
     case "google.protobuf.Empty":
-      return { type: "object", additionalProperties: false };
+      return { type: "object" };
     case "google.protobuf.Any":
       return {
         type: "object",

@@ -78,6 +78,11 @@ function pathItem(method: DescMethod, schemas: SchemaRegistry): JsonSchema {
     responses: {
       "200": { description: "Success.", content: { "application/json": { schema: schemas.ref(method.output) } } },
       ...Object.fromEntries(ERROR_STATUSES.map((s) => [String(s), { $ref: `#/components/responses/${s}` }])),
+      // Before any Connect error: the request is not one the protocol reads.
+      "415": {
+        description:
+          "Unsupported media type: a POST's Content-Type, or a GET's `encoding`, that the server does not read. The body is empty.",
+      },
     },
   };
   const item: JsonSchema = {

@@ -94,6 +94,8 @@ message Order {
   uint32 quantity = 2 [(buf.validate.field).uint32 = { gte: 1, lte: 100 }];
   double discount = 3 [(buf.validate.field).double.lt = 1];
   string note = 4 [(buf.validate.field).string = { min_len: 2, max_len: 50 }];
+  string title = 5 [(buf.validate.field).cel = { id: "title.not_blank", message: "must not be blank", expression: "this.trim() != ''" }];
+  optional string gift_note = 6 [(buf.validate.field).string.min_len = 1];
 }
 `;
 
@@ -208,7 +210,9 @@ describe("protoc-gen-connect-openapi", () => {
     }
     // And the schema is not a blank cheque: a number where the mapping writes a string fails.
     assert.equal(check({ big: 5 }), false);
-    assert.equal(check({ parts_by_id: {} }), false);
+    assert.equal(check({ tags: "a" }), false);
+    // Fields it does not know are allowed, as Connect servers ignore them.
+    assert.equal(check({ parts_by_id: {} }), true);
   });
 
   test("turns protovalidate rules into JSON Schema bounds, and CEL rules into descriptions", async () => {
@@ -239,7 +243,13 @@ describe("protoc-gen-connect-openapi", () => {
     assert.deepEqual([props.quantity?.minimum, props.quantity?.maximum], [1, 100]);
     assert.equal(props.discount?.exclusiveMaximum, 1);
     assert.deepEqual([props.note?.minLength, props.note?.maxLength], [2, 50]);
-    assert.deepEqual(order?.required, ["sku"]);
+    // A string the empty string breaks is required: left out, it reads as "".
+    // Not one with explicit presence (`optional`): unset, its rules do not apply.
+    assert.deepEqual(order?.required, ["sku", "note", "title"]);
+    // The not-blank idiom is also a pattern, so a generator of valid data does not send "  ".
+    assert.deepEqual([props.title?.minLength, props.title?.pattern], [1, "\\S"]);
+    // Unknown fields are allowed: Connect servers ignore them.
+    assert.equal(order?.additionalProperties, undefined);
     assert.match(String(props.sku?.description), /`sku.upper`: must be upper case/);
   });
 

@@ -77,6 +77,9 @@ export function createConnectUnaryFastPath(
     const query = new URLSearchParams(url.slice(queryAt + 1));
     const encoding = query.get("encoding");
     if (encoding !== "json" && encoding !== "proto") return false;
+    // Another protocol version is refused by request-checks.ts.
+    const connect = query.get("connect");
+    if (connect !== null && connect !== "v1") return false;
     const compression = query.get("compression");
     if (compression !== null && compression !== "identity") return false;
     const cors = corsHeaders(req.headers, options.cors);

@@ -1,0 +1,18 @@
+// `pnpm fuzz [examples]`: Schemathesis against a Greeter server on a free
+// loopback port, with many more examples than the test suite's run (1000
+// per operation and phase unless given), a new seed each time (printed, so
+// a failure reproduces), the fast path on.
+import { startTestServer } from "../testing.js";
+import { runSchemathesis } from "./schemathesis.js";
+
+const examples = Number(process.argv[2] ?? 1000);
+const seed = Math.floor(Math.random() * 2 ** 31);
+const server = await startTestServer();
+try {
+  const result = await runSchemathesis(server.url, examples, seed);
+  process.stdout.write(result.output);
+  process.stdout.write(`\nseed ${seed}: ${result.generated} test cases, ${result.passed} passed\n`);
+  process.exitCode = result.code;
+} finally {
+  await server.close();
+}
