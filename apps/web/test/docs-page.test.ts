@@ -59,9 +59,16 @@ describe("the /docs page in Chromium", () => {
     assert.deepEqual(await execute(operation), { status: "200", body: { greeting: "Hello, Ada!", language: "en" } });
   });
 
-  it('"try it" on GET Greet with an empty name shows the Connect error', async () => {
+  it('"try it" on GET Greet answers Hello, Ada! from the query', async () => {
     const operation = await openOperation(page, "get", "/greeter.v1.Greeter/Greet");
-    await operation.locator("tr[data-param-name='message'] textarea").fill('{"name": ""}');
+    await operation.locator("tr[data-param-name='message'] textarea").fill('{"name": "Ada"}');
+    assert.deepEqual(await execute(operation), { status: "200", body: { greeting: "Hello, Ada!", language: "en" } });
+  });
+
+  it('"try it" on POST Greet with an empty name shows the Connect error', async () => {
+    // Opened by the first "try it" above: a second click would fold it.
+    const operation = page.locator(".opblock-post", { hasText: "/greeter.v1.Greeter/Greet" });
+    await operation.locator("textarea.body-param__text").fill('{"name": ""}');
     const { status, body } = await execute(operation);
     assert.equal(status, "400");
     assert.deepEqual(
