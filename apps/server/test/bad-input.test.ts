@@ -1,52 +1,11 @@
 import assert from "node:assert/strict";
-import http2 from "node:http2";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { frame, h2Request, type RawResponse } from "./raw-requests.js";
 import { startTestServer, type TestServer } from "./testing.js";
-
-interface RawResponse {
-  status: number;
-  headers: http2.IncomingHttpHeaders;
-  trailers: http2.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One request over a fresh HTTP/2 connection, with nothing checked or fixed up by a client library. */
-function h2Request(url: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(url);
-    session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ...headers });
-    let status = 0;
-    let responseHeaders: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on("response", (h) => {
-      status = Number(h[":status"]);
-      responseHeaders = h;
-    });
-    stream.on("trailers", (t) => {
-      trailers = t;
-    });
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("error", reject);
-    stream.on("close", () => {
-      session.close();
-      resolve({ status, headers: responseHeaders, trailers, body: Buffer.concat(chunks) });
-    });
-    stream.end(body);
-  });
-}
-
-/** A gRPC frame: compressed flag, 4-byte big-endian length, message. */
-function frame(message: Buffer, declaredLength = message.length): Buffer {
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(declaredLength, 1);
-  return Buffer.concat([head, message]);
-}
 
 const GRPC = { "content-type": "application/grpc", te: "trailers" };
 const GREET = "/greeter.v1.Greeter/Greet";

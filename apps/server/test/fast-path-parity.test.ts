@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import http from "node:http";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GreetingRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { frame, h2Request } from "./raw-requests.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
 // The same bytes sent to the server with the fast path on and with it off
@@ -21,36 +22,17 @@ interface Answer {
   body: string;
 }
 
-function h2Answer(url: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(url);
-    session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ":path": GREET, ...headers });
-    let head: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on("response", (h) => {
-      head = h;
-    });
-    stream.on("trailers", (t) => {
-      trailers = t;
-    });
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("error", reject);
-    stream.on("close", () => {
-      session.close();
-      const pick = (name: string) => (trailers[name] ?? head[name]) as string | undefined;
-      resolve({
-        status: Number(head[":status"]),
-        contentType: head["content-type"],
-        grpcStatus: pick("grpc-status"),
-        grpcMessage: pick("grpc-message"),
-        requestId: pick("x-request-id") !== undefined,
-        body: Buffer.concat(chunks).toString("latin1"),
-      });
-    });
-    stream.end(body);
-  });
+async function h2Answer(url: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
+  const res = await h2Request(url, { ":path": GREET, ...headers }, body);
+  const pick = (name: string) => (res.trailers[name] ?? res.headers[name]) as string | undefined;
+  return {
+    status: res.status,
+    contentType: res.headers["content-type"],
+    grpcStatus: pick("grpc-status"),
+    grpcMessage: pick("grpc-message"),
+    requestId: pick("x-request-id") !== undefined,
+    body: res.body.toString("latin1"),
+  };
 }
 
 function h1Answer(url: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
@@ -95,13 +77,6 @@ function comparable(body: string): string {
   return `${masked.slice(0, trailerAt)}[trailer] ${lines.join(" | ")}`;
 }
 
-function envelope(message: Uint8Array, declaredLength = message.length, flags = 0): Buffer {
-  const head = Buffer.alloc(5);
-  head[0] = flags;
-  head.writeUInt32BE(declaredLength, 1);
-  return Buffer.concat([head, message]);
-}
-
 const GREET = "/greeter.v1.Greeter/Greet";
 const ada = toBinary(GreetingRequestSchema, create(GreetingRequestSchema, { name: "Ada" }));
 // An empty name breaks the validation rule: INVALID_ARGUMENT with a message
@@ -111,14 +86,14 @@ const GRPC = { "content-type": "application/grpc", te: "trailers" };
 const GRPC_WEB = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
 
 const bodies: Record<string, Buffer> = {
-  "a length prefix of 100 MB and 5 bytes": envelope(new Uint8Array(), 100_000_000),
+  "a length prefix of 100 MB and 5 bytes": frame(new Uint8Array(), 100_000_000),
   "an empty body": Buffer.alloc(0),
-  "two messages": Buffer.concat([envelope(ada), envelope(ada)]),
-  "a message cut short": envelope(ada).subarray(0, 7),
-  "the compressed flag without grpc-encoding": envelope(ada, ada.length, 1),
-  "a name the validation rule refuses": envelope(noName),
-  "bytes that are not a GreetingRequest": envelope(Buffer.from([0xff, 0xff, 0xff])),
-  "a second message declaring 100 MB": Buffer.concat([envelope(ada), envelope(new Uint8Array(), 100_000_000)]),
+  "two messages": Buffer.concat([frame(ada), frame(ada)]),
+  "a message cut short": frame(ada).subarray(0, 7),
+  "the compressed flag without grpc-encoding": frame(ada, ada.length, 1),
+  "a name the validation rule refuses": frame(noName),
+  "bytes that are not a GreetingRequest": frame(Buffer.from([0xff, 0xff, 0xff])),
+  "a second message declaring 100 MB": Buffer.concat([frame(ada), frame(new Uint8Array(), 100_000_000)]),
 };
 
 let fast: TestServer;
@@ -143,8 +118,8 @@ describe("the fast path answers as connect-node does (the same bytes, FAST_PATH=
   it("a gRPC bad timeout header", async () => {
     const headers = { ...GRPC, "grpc-timeout": "soon" };
     const [a, b] = await Promise.all([
-      h2Answer(fast.url, headers, envelope(ada)),
-      h2Answer(slow.url, headers, envelope(ada)),
+      h2Answer(fast.url, headers, frame(ada)),
+      h2Answer(slow.url, headers, frame(ada)),
     ]);
     assert.deepEqual(a, b);
     assert.equal(a.grpcStatus, "3");
