@@ -62,6 +62,12 @@ const app = Fastify({
         clientCa: request.clientTlsCert.length > 0 ? Buffer.from(request.clientTlsCert) : undefined,
       },
       takeStream: fastPath?.takeStream,
+      // The reference client never lets an idle connection go (a Go
+      // http.Transport without IdleConnTimeout). With one-port's 5 s, a POST
+      // sent on a connection the server was closing at that moment failed
+      // with "broken pipe": HTTP/1.1's keep-alive race, which Go retries
+      // only for idempotent requests. Idle connections stay for a whole run.
+      keepAliveTimeoutMs: 600_000,
     });
     return onePort.server as HttpServer;
   },

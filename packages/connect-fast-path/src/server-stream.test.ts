@@ -218,8 +218,20 @@ function rawRequest(headers: Record<string, string>, body: Buffer) {
   stream.end(body);
   stream.on("close", () => session.close());
   return {
-    response: new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Readable }>((resolve, reject) => {
-      stream.once("response", (h) => resolve({ status: Number(h[":status"]), headers: h, body: stream }));
+    response: new Promise<{
+      status: number;
+      headers: http2.IncomingHttpHeaders;
+      body: Readable;
+      trailersOnly: boolean;
+    }>((resolve, reject) => {
+      stream.once("response", (h, flags) =>
+        resolve({
+          status: Number(h[":status"]),
+          headers: h,
+          body: stream,
+          trailersOnly: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
+        }),
+      );
       stream.once("error", reject);
     }),
     stream,
@@ -242,6 +254,10 @@ async function rawCall(headers: Record<string, string>, body: Buffer): Promise<R
   const response = await call.response;
   answer.status = response.status;
   answer.headers = response.headers;
+  if ("trailersOnly" in response && response.trailersOnly) {
+    answer.trailers = response.headers;
+    answer.endedAfterMs = Date.now() - started;
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of response.body) chunks.push(chunk as Buffer);
   const received = Buffer.concat(chunks);

@@ -314,7 +314,10 @@ class ServerStreamCall {
         res.end(trailerFrame(trailer));
       } else {
         res.addTrailers(outgoing(trailer, {}));
-        res.end();
+        const { response } = this;
+        if (!res.headersSent && !context.responseHeaderIfSet && response instanceof RawHttp2Response) {
+          response.endTrailersOnly();
+        } else res.end();
       }
     } catch {
       // A header or trailer Node refuses (one the implementation set): no status can be sent.

@@ -64,8 +64,10 @@ function rawGreet(
     const stream = session.request({ ":method": "POST", ":path": "/greeter.v1.Greeter/Greet", ...headers });
     let responseHeaders: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
-    stream.on("response", (h) => {
+    stream.on("response", (h, flags) => {
       responseHeaders = h;
+      // Trailers-Only: the head ends the stream and carries the status.
+      if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) trailers = h;
     });
     stream.on("trailers", (t) => {
       trailers = t;

@@ -14,6 +14,7 @@ import {
   setErrorTrailer,
   trailerFrame,
 } from "../shared/envelopes.js";
+import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
 import { compressResponse } from "../shared/response-compression.js";
 import {
   type CallLimits,
@@ -165,5 +166,6 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
   res.writeHead(200, head);
   res.addTrailers(outgoing(trailer, {}));
   if (frame) res.end(frame);
+  else if (!header && reply.res instanceof RawHttp2Response) reply.res.endTrailersOnly();
   else res.end();
 }

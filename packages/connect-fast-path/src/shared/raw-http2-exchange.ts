@@ -103,6 +103,23 @@ export class RawHttp2Response {
     return this;
   }
 
+  /**
+   * Ends an answer that has no message in one HEADERS frame, head and
+   * trailers together: gRPC's Trailers-Only, for a call whose implementation
+   * set no header of its own (one that did gets its head apart, as grpc-go
+   * sends it). In two frames, a client still sending a body it declared a
+   * content-length for may end the body early on seeing the head (as the
+   * conformance suite's Go client did, for a message over the limit);
+   * nghttp2 then resets the stream with PROTOCOL_ERROR before the status
+   * is out, and the client reports that instead of the status.
+   */
+  endTrailersOnly(): void {
+    if (this.sent || this.ended || this.stream.destroyed || this.stream.closed) return;
+    this.head = { ...this.head, ...this.trailers };
+    this.ended = true;
+    this.respond(true, false);
+  }
+
   /** Ends the stream with an HTTP/2 error, for an answer that cannot be sent. */
   reset(): void {
     if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
