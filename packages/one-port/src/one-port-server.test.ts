@@ -125,6 +125,7 @@ describe("takeStream", () => {
       assert.equal(await h2Get(session, "/left"), "HTTP/2.0");
       assert.equal((await h1Get(port, "/taken")).body, "HTTP/1.1");
       assert.deepEqual(offered, ["/taken", "/left"]);
+      assert.equal(op.streamsTaken, 1);
     } finally {
       session.destroy();
       await op.drain(100);

@@ -89,6 +89,12 @@ export interface OnePortServer {
   /** Whether `drain()` has been called. */
   readonly draining: boolean;
   /**
+   * HTTP/2 streams `takeStream` answered itself. It stays 0 if Node's
+   * compatibility API could not be put behind `takeStream` (see
+   * offerStreamsFirst), which a fast path would otherwise not notice.
+   */
+  readonly streamsTaken: number;
+  /**
    * Shuts down gracefully: stops accepting connections, sends GOAWAY to
    * every HTTP/2 client, closes idle HTTP/1.1 connections and answers the
    * remaining requests with `connection: close`. In-flight requests may
@@ -184,6 +190,15 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
 
   let server: net.Server;
   let http1: Http1Controls;
+  let streamsTaken = 0;
+  const { takeStream } = opts;
+  const take: StreamTaker | undefined = takeStream
+    ? (stream, headers) => {
+        if (!takeStream(stream, headers)) return false;
+        streamsTaken++;
+        return true;
+      }
+    : undefined;
 
   if (opts.tls) {
     const { cert, key, clientCa } = opts.tls;
@@ -192,7 +207,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       { cert, key, ...clientAuth, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
       handle,
     );
-    if (opts.takeStream) offerStreamsFirst(secure, opts.takeStream);
+    if (take) offerStreamsFirst(secure, take);
     // Counted on the TCP connection, before the TLS handshake spends CPU on it.
     secure.prependListener("connection", (socket: Socket) => perAddress.admit(socket));
     secure.on("secureConnection", (socket: TLSSocket) => trackSocket(socket));
@@ -207,7 +222,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     // (30 s by default), which would let a slow head linger up to 40 s.
     const h1 = http.createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, handle);
     const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
-    if (opts.takeStream) offerStreamsFirst(h2, opts.takeStream);
+    if (take) offerStreamsFirst(h2, take);
     h2.on("session", trackSession);
     // The HTTP/1.1 server never listens itself, but Node starts its
     // idle/headers timeout bookkeeping on 'listening': without it,
@@ -253,6 +268,9 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     server,
     get draining() {
       return draining;
+    },
+    get streamsTaken() {
+      return streamsTaken;
     },
     drain,
   };
