@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_MAX_QUEUED_BYTES } from "./logging/log-output.js";
 
 /** The server's interceptors, in the order they run. */
 export const INTERCEPTOR_NAMES = [
@@ -220,6 +221,12 @@ const SETTINGS = {
     help: "json (one object per line, for log collectors) or pretty (coloured, for people; `pnpm dev` uses it).",
     default: "json",
     parse: (raw: string) => oneOf(raw, ["json", "pretty"] as const),
+  },
+  logQueueBytes: {
+    env: "LOG_QUEUE_BYTES",
+    help: "Bytes of JSON log lines that may wait for a slow stdout reader; past it whole batches are dropped, counted in greeter_log_lines_dropped_total and reported in a warn line. The server never waits for its log.",
+    default: DEFAULT_MAX_QUEUED_BYTES,
+    parse: (raw: string) => integer(raw, 64 * 1024, 1024 * 1024 * 1024),
   },
 } as const;
 

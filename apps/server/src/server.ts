@@ -18,7 +18,7 @@ import { EXPOSED_HEADERS, registerCors } from "./cors.js";
 import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
 import { createServerInterceptors } from "./interceptors.js";
 import { createLoggers } from "./logging/logger.js";
-import { createMetricsRegistry } from "./metrics.js";
+import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
 import { useFastUtf8Encoding } from "./protobuf-utf8.js";
@@ -70,8 +70,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
   let onePort: OnePortServer | undefined;
-  const { logger, rpc: rpcLogger } = createLoggers(config, options.logDestination);
+  const { logger, rpc: rpcLogger, output: logOutput } = createLoggers(config, options.logDestination);
   const metrics = createMetricsRegistry();
+  if (logOutput) registerLogOutputMetrics(metrics, logOutput.stats);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
   const interceptors = createServerInterceptors(config, {
     logger: rpcLogger,

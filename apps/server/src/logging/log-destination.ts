@@ -1,10 +1,11 @@
 /// <reference path="../types/on-exit-leak-free.d.ts" />
 import { register as onExit } from "on-exit-leak-free";
-import { type DestinationStream, pino } from "pino";
+import type { DestinationStream } from "pino";
+import { type LogOutput, makeStdoutNonBlocking } from "./log-output.js";
 
 /** Where a batch of log lines goes: one write call per batch, as UTF-8 bytes it may keep. */
 export interface LineSink {
-  write(chunk: Buffer): unknown;
+  write(chunk: Buffer, lines: number): unknown;
 }
 
 /**
@@ -90,7 +91,7 @@ export class BatchedDestination implements DestinationStream {
       let end = 0;
       for (const line of lines) end = this.encode(typeof line === "string" ? line : line.render(), end);
       // A copy: a sink may keep the chunk while the next batch is made.
-      this.sink.write(Buffer.from(this.bytes.subarray(0, end)));
+      this.sink.write(Buffer.from(this.bytes.subarray(0, end)), lines.length);
       if (this.bytes.length > MAX_KEPT_BATCH_BYTES) this.bytes = Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
     }
     if (typeof callback === "function") callback();
@@ -116,15 +117,18 @@ export class BatchedDestination implements DestinationStream {
 }
 
 /**
- * The server's log destination: stdout, written synchronously (pino's own
- * default) a batch at a time. Lines waiting when the process exits are
+ * The server's log destination: stdout, a batch at a time, through a log
+ * output that never blocks the server (see log-output.ts for what happens
+ * when the reader falls behind). Lines waiting when the process exits are
  * written on the way out; only a SIGKILL loses the last interval's lines.
  */
-export function createStdoutDestination(): BatchedDestination {
-  const stdout = pino.destination({ dest: 1, sync: true, contentMode: "buffer" });
-  // sonic-boom's types know only strings; in its "buffer" mode write takes bytes.
-  const destination = new BatchedDestination({ write: (chunk) => stdout.write(chunk as unknown as string) });
+export function createStdoutDestination(output: LogOutput): BatchedDestination {
+  makeStdoutNonBlocking();
+  const destination = new BatchedDestination(output);
   // Held weakly: a server built and dropped (as tests do) leaves no listener behind.
-  onExit(destination, (d) => d.flush());
+  onExit(destination, (d) => {
+    d.flush();
+    output.flushSync();
+  });
   return destination;
 }
