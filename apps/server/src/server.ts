@@ -97,6 +97,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     routes: routes.register,
     corsOrigins: config.corsOrigins,
     corsExposedHeaders: EXPOSED_HEADERS,
+    // The request id interceptor's header: a new value on every response.
+    neverIndexedHeaders: ["x-request-id"],
   };
   const fastPath = config.fastPath ? createFastPath(front) : undefined;
   const ahead = fastPath ?? createConnectNodeCompletions(front);

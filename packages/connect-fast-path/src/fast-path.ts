@@ -54,6 +54,13 @@ export interface FastPathOptions
   corsOrigins?: readonly string[];
   /** Response headers an allowed page may read. Default: connect-es's `cors.exposedHeaders`. */
   corsExposedHeaders?: readonly string[];
+  /**
+   * Response headers (and trailers) whose value is new on every call, such
+   * as a request id: on a raw HTTP/2 stream they are sent as HPACK
+   * never-indexed literals (`http2.sensitiveHeaders`), so that they do not
+   * churn the connection's header table. Default: none.
+   */
+  neverIndexedHeaders?: readonly string[];
 }
 
 /** The defaults of {@link FastPathOptions}, in one place. */
@@ -65,6 +72,7 @@ export const fastPathDefaults = {
   compressMinBytes: 1024,
   corsOrigins: [] as readonly string[],
   corsExposedHeaders: connectCors.exposedHeaders as readonly string[],
+  neverIndexedHeaders: [] as readonly string[],
 } as const;
 
 /** A request and response of either HTTP version, as Node's `http` and `http2` (compatibility API) make them. */
@@ -106,11 +114,12 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const connect = createConnectUnaryFastPath(unary, limits, inflight);
   const streams = createServerStreamFastPath(serverStreaming, limits, inflight);
   const completions = completionsFor(router, limits.cors);
+  const neverIndexed = options.neverIndexedHeaders ?? fastPathDefaults.neverIndexedHeaders;
   const direct = (req: Parameters<typeof grpc.handle>[0], res: Parameters<typeof grpc.handle>[1]): boolean =>
     grpc.handle(req, res) || connect.handle(req, res) || streams.handle(req, res);
   return {
     handle: (req, res) => direct(req, res) || completions.handle(req, res),
-    takeStream: (stream, headers) => offerRawStream(stream, headers, direct),
+    takeStream: (stream, headers) => offerRawStream(stream, headers, direct, neverIndexed),
     paths: [...unary, ...serverStreaming].map(({ method }) => `/${method.parent.typeName}/${method.name}`),
   };
 }

@@ -7,6 +7,7 @@ import { offerRawStream, type RawHttp2Request, type RawHttp2Response } from "./r
 // A bare node:http2 server whose streams are offered to `handler`; what it
 // declines gets a 404.
 let handler: (req: RawHttp2Request, res: RawHttp2Response) => boolean = () => false;
+let neverIndexed: string[] = [];
 let server: http2.Http2Server;
 let url: string;
 const sessions = new Set<http2.ServerHttp2Session>();
@@ -15,7 +16,7 @@ before(async () => {
   server = http2.createServer();
   server.on("session", (session) => sessions.add(session));
   server.on("stream", (stream, headers) => {
-    if (offerRawStream(stream, headers, (req, res) => handler(req, res))) return;
+    if (offerRawStream(stream, headers, (req, res) => handler(req, res), neverIndexed)) return;
     stream.respond({ ":status": 404 }, { endStream: true });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -74,6 +75,29 @@ describe("offerRawStream", () => {
     assert.equal(answer.headers["x-echo"], "POST / a 2");
     assert.equal(answer.body, "hello");
     assert.equal(answer.trailers["x-status"], "done");
+  });
+
+  it("sends the headers it is told to as never-indexed, in the head and the trailers", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "x-request-id": "abc-1", "x-other": "same" });
+      res.addTrailers({ "x-request-id": "abc-1", "grpc-status": "0" });
+      res.end(new Uint8Array([1]));
+      return true;
+    };
+    const marked = (h: http2.IncomingHttpHeaders): unknown =>
+      (h as Record<symbol, unknown>)[http2.sensitiveHeaders] ?? [];
+    try {
+      neverIndexed = ["x-request-id"];
+      const answer = await request({});
+      assert.equal(answer.headers["x-request-id"], "abc-1");
+      assert.deepEqual(marked(answer.headers), ["x-request-id"], "the client received it never-indexed, and only it");
+      assert.deepEqual(marked(answer.trailers), ["x-request-id"]);
+      neverIndexed = [];
+      const plain = await request({});
+      assert.deepEqual(marked(plain.headers), [], "without the option, nothing is marked");
+    } finally {
+      neverIndexed = [];
+    }
   });
 
   it("ends an answer with neither body nor trailers", async () => {

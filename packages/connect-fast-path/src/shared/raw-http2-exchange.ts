@@ -1,4 +1,10 @@
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+  sensitiveHeaders,
+} from "node:http2";
 
 /**
  * An HTTP/2 request read straight from its stream: the few parts of Node's
@@ -54,7 +60,10 @@ export class RawHttp2Response {
   private sent = false;
   private ended = false;
 
-  constructor(private readonly stream: ServerHttp2Stream) {}
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly neverIndexed: readonly string[] = [],
+  ) {}
 
   get headersSent(): boolean {
     return this.sent || this.stream.headersSent;
@@ -92,7 +101,7 @@ export class RawHttp2Response {
     if (waitsForTrailers) {
       stream.once("wantTrailers", () => {
         try {
-          stream.sendTrailers(trailers ?? {});
+          stream.sendTrailers(this.markNeverIndexed(trailers ?? {}));
         } catch {
           // Gone meanwhile (reset by the client): nothing left to tell it.
           stream.close(constants.NGHTTP2_INTERNAL_ERROR);
@@ -137,8 +146,21 @@ export class RawHttp2Response {
 
   private respond(endStream: boolean, waitForTrailers: boolean): void {
     this.head[":status"] = this.status;
-    this.stream.respond(this.head, { waitForTrailers, endStream });
+    this.stream.respond(this.markNeverIndexed(this.head), { waitForTrailers, endStream });
     this.sent = true;
+  }
+
+  /**
+   * Why: a header whose value is new on every response (a request id) would
+   * otherwise be added to the connection's HPACK table each time, evicting
+   * the entries that make the other headers one byte each; sent as a
+   * never-indexed literal it costs only its own bytes.
+   */
+  private markNeverIndexed(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+    if (this.neverIndexed.length > 0) {
+      (headers as Record<symbol, unknown>)[sensitiveHeaders] = this.neverIndexed;
+    }
+    return headers;
   }
 }
 
@@ -163,9 +185,10 @@ export function offerRawStream(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
   handle: (req: RawHttp2Request, res: RawHttp2Response) => boolean,
+  neverIndexed?: readonly string[],
 ): boolean {
   if (headers[":method"] !== "POST" || headers.expect !== undefined) return false;
-  if (!handle(new RawHttp2Request(stream, headers), new RawHttp2Response(stream))) return false;
+  if (!handle(new RawHttp2Request(stream, headers), new RawHttp2Response(stream, neverIndexed))) return false;
   stream.on("error", ignore);
   return true;
 }
