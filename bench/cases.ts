@@ -112,6 +112,16 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),
     },
     {
+      // The fair peer for the shipped server (issue: "the same chain"):
+      // request id, prom-client metrics, a pino line per call, protovalidate.
+      id: "grpc-js-chain",
+      label: "@grpc/grpc-js with the same chain",
+      server: node("servers/grpc-js-chain.ts"),
+      request: { path: GREET, headers: grpcHeaders, body: grpcFrame(greetProto) },
+      http1: false,
+      verify: (baseUrl) => expectGreeting(createGrpcTransport({ baseUrl })),
+    },
+    {
       id: "rest",
       label: "Fastify REST route, JSON over HTTP/1.1",
       server: node("servers/fastify-rest.ts"),

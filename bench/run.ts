@@ -10,9 +10,11 @@ import { promisify } from "node:util";
 import { INTERCEPTOR_NAMES, type InterceptorName } from "@greeter/server";
 import { type BenchCase, benchCases } from "./cases.js";
 import { h2load, type LoadResult, latencyPercentiles } from "./h2load.js";
+import { measureLogsUnderLoad } from "./logs-under-load.js";
+import { measurePageWeight } from "./page-weight.js";
 import { cpuMicros, peakRssMb, type RunningServer, startServer } from "./process-stats.js";
 import { answerProfileQuestions } from "./profiler/profile-runs.js";
-import { type InterceptorAlone, type Row, renderReport } from "./report.js";
+import { type InterceptorAlone, type PeerSideBySide, type Row, renderReport } from "./report.js";
 
 const run = promisify(execFile);
 
@@ -40,6 +42,11 @@ const CHAIN_SIDE_BY_SIDE_WARM_UP_SEC = 1;
 // the server without any, this many times: what each one costs.
 const ALONE_SIDE_BY_SIDE_RUNS = quick ? 0 : 4;
 const ALONE_WARM_UP_SEC = 3;
+// The shipped server next to its peers, side by side in the same way: the
+// peer with the same chain (grpc-js-chain) and bare grpc-js.
+const PEER_SIDE_BY_SIDE_RUNS = quick ? 0 : 4;
+// How long the shipped server runs at full load before its log's backlog and RSS are read.
+const LOGS_UNDER_LOAD_SEC = quick ? 10 : 60;
 // Off as shipped: tracing needs OTEL_EXPORTER_OTLP_ENDPOINT, the rate limit RATE_LIMIT_PER_SECOND.
 const OFF_AS_SHIPPED: readonly InterceptorName[] = ["tracing", "rate-limit"];
 // Full runs end with CPU profiles of the gaps behind the targets
@@ -118,6 +125,10 @@ async function main(): Promise<void> {
     }
     const chainSideBySideCosts = await measureChainSideBySide(cases, servers);
     const interceptorsAlone = await measureInterceptorsAlone(cases);
+    const peersSideBySide = await measurePeersSideBySide(cases, servers);
+    const shipped = cases.find((c) => c.id === "greeter-grpc");
+    const logsUnderLoad = shipped ? await measureLogsUnderLoad(shipped, LOGS_UNDER_LOAD_SEC, H2_LOAD) : undefined;
+    const pageWeight = await measurePageWeight(new URL("../apps/web/dist/", import.meta.url));
     const profiles =
       PROFILE_WINDOW_SEC > 0
         ? await answerProfileQuestions(
@@ -167,6 +178,9 @@ async function main(): Promise<void> {
       chainSideBySideCosts,
       chainSideBySideSec: CHAIN_SIDE_BY_SIDE_SEC,
       interceptorsAlone,
+      peersSideBySide,
+      logsUnderLoad,
+      pageWeight,
       profiles,
       profileWindowSec: PROFILE_WINDOW_SEC,
       whatWasTried: await readFile(new URL("targets-not-met.md", import.meta.url), "utf8"),
@@ -193,6 +207,33 @@ async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase
   const b = bare && servers.get(bare);
   if (!withChain || !bare || !a || !b) return [];
   return sideBySide("chain", { c: withChain, port: a.port }, { c: bare, port: b.port }, CHAIN_SIDE_BY_SIDE_RUNS);
+}
+
+/**
+ * The shipped server against each peer, PEER_SIDE_BY_SIDE_RUNS times with
+ * both at once on the one server core: the ratio of their calls/s.
+ */
+async function measurePeersSideBySide(
+  cases: BenchCase[],
+  servers: Map<BenchCase, RunningServer>,
+): Promise<PeerSideBySide[]> {
+  const shipped = cases.find((c) => c.id === "greeter-grpc");
+  const shippedServer = shipped && servers.get(shipped);
+  if (PEER_SIDE_BY_SIDE_RUNS === 0 || !shipped || !shippedServer) return [];
+  const measured: PeerSideBySide[] = [];
+  for (const id of ["grpc-js-chain", "grpc-js"]) {
+    const peer = cases.find((c) => c.id === id);
+    const peerServer = peer && servers.get(peer);
+    if (!peer || !peerServer) continue;
+    const costs = await sideBySide(
+      `shipped vs ${id}`,
+      { c: shipped, port: shippedServer.port },
+      { c: peer, port: peerServer.port },
+      PEER_SIDE_BY_SIDE_RUNS,
+    );
+    measured.push({ peer: peer.label, ratios: costs.map((cost) => 1 - cost) });
+  }
+  return measured;
 }
 
 /**
