@@ -22,12 +22,12 @@ export function GreetForm({ name, onNameChange, nameViolation, onNameViolation }
       const res = await greeter.greet({ name }, { timeoutMs: 10_000 });
       setStatus({ kind: "ok", text: res.greeting });
     } catch (e) {
-      const violation = fieldViolations(e).get("name");
+      const violation = (await fieldViolations(e)).get("name");
       if (violation) {
         onNameViolation(violation);
         setStatus({ kind: "idle" });
       } else {
-        setStatus({ kind: "error", text: describeError(e) });
+        setStatus({ kind: "error", text: await describeError(e) });
       }
     }
   }

@@ -34,10 +34,12 @@ export function GreetStreamPanel({ name, onNameViolation }: Props) {
       );
       for await (const res of stream) setGreetings((list) => [...list, res.greeting]);
     } catch (e) {
+      const violation = controller.signal.aborted ? undefined : (await fieldViolations(e)).get("name");
+      const message = controller.signal.aborted || violation ? "" : await describeError(e);
+      // Stopped while the error was being read: nothing to say any more.
       if (!controller.signal.aborted) {
-        const violation = fieldViolations(e).get("name");
         if (violation) onNameViolation(violation);
-        else setError(describeError(e));
+        else setError(message);
       }
     } finally {
       if (abort.current === controller) setRunning(false);

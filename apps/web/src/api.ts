@@ -1,13 +1,8 @@
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import {
-  createBearerTokenInterceptor,
-  createClientMetadataInterceptor,
-  createClientTracingInterceptor,
-} from "@greeter/interceptors";
+import { createBearerTokenInterceptor, createClientMetadataInterceptor } from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { setupTracing } from "./tracing.js";
+import { createLazyInterceptor } from "./lazy-interceptor.js";
 
 /**
  * Where the API lives. In development the page comes from Vite and the API
@@ -16,8 +11,6 @@ import { setupTracing } from "./tracing.js";
  */
 export const apiUrl: string =
   import.meta.env.VITE_API_URL || (import.meta.env.DEV ? "http://localhost:50051" : window.location.origin);
-
-setupTracing(import.meta.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
 
 const TOKEN_KEY = "greeter.token";
 
@@ -34,6 +27,7 @@ export const accessToken = {
  * The Greeter client, speaking binary gRPC-Web straight to the server: no
  * proxy. Every call says who is calling (the server logs it), carries the
  * access token if there is one, and a W3C traceparent (see tracing.ts).
+ * The OpenTelemetry SDK loads with the first call, not with the page.
  */
 export const greeter = createClient(
   Greeter,
@@ -47,7 +41,14 @@ export const greeter = createClient(
         os: navigator.platform || undefined,
       }),
       createBearerTokenInterceptor(accessToken.get),
-      createClientTracingInterceptor({ system: "grpc" }),
+      createLazyInterceptor(async () => {
+        const [{ setupTracing }, { createClientTracingInterceptor }] = await Promise.all([
+          import("./tracing.js"),
+          import("@greeter/interceptors/client-tracing"),
+        ]);
+        setupTracing(import.meta.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
+        return createClientTracingInterceptor({ system: "grpc" });
+      }),
     ],
   }),
 );
@@ -58,12 +59,14 @@ const FIELD_LABELS: Record<string, string> = { name: "Name" };
 /**
  * What the server said about each field it rejected: the protovalidate
  * violations (buf.validate.Violations) of an INVALID_ARGUMENT error, as
- * sentences by field name, e.g. "name" → "Name must not be empty".
+ * sentences by field name, e.g. "name" → "Name must not be empty". Their
+ * schema loads with the first such error (see validate-options-stub.ts).
  */
-export function fieldViolations(e: unknown): Map<string, string> {
+export async function fieldViolations(e: unknown): Promise<Map<string, string>> {
   const err = ConnectError.from(e);
   const byField = new Map<string, string>();
   if (err.code !== Code.InvalidArgument) return byField;
+  const { ViolationsSchema } = await import("@bufbuild/protovalidate/gen/buf/validate/validate_pb.js");
   for (const { violations } of err.findDetails(ViolationsSchema)) {
     for (const violation of violations) {
       const field = violation.field?.elements.map((element) => element.fieldName).join(".") ?? "";
@@ -74,11 +77,11 @@ export function fieldViolations(e: unknown): Map<string, string> {
 }
 
 /** A message a person can act on, for any error a call can end with: what happened, and what to do. */
-export function describeError(e: unknown): string {
+export async function describeError(e: unknown): Promise<string> {
   const err = ConnectError.from(e);
   switch (err.code) {
     case Code.InvalidArgument: {
-      const violations = fieldViolations(err);
+      const violations = await fieldViolations(err);
       if (violations.size > 0) return [...violations.values()].join(". ");
       return err.rawMessage.charAt(0).toUpperCase() + err.rawMessage.slice(1);
     }

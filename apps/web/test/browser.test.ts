@@ -123,6 +123,41 @@ describe("the web app served by the Greeter server (production build, one port)"
     assert.equal(response?.headers()["content-type"], "application/grpc-web+proto");
   });
 
+  it("loads only its own code first: OpenTelemetry with the first call, the rule schema with the first violation", async () => {
+    const fresh = await browser.newPage();
+    try {
+      const scripts: string[] = [];
+      fresh.on("request", (request) => {
+        if (request.resourceType() === "script") scripts.push(new URL(request.url()).pathname);
+      });
+      await fresh.goto(`${server.url}/`);
+      await fresh.getByRole("button", { name: "Greet", exact: true }).waitFor();
+      assert.equal(scripts.length, 1, `scripts before any call: ${scripts.join(", ")}`);
+      const token = await mintToken({
+        key: new TextEncoder().encode(SECRET),
+        subject: "web",
+        audience: "greeter",
+        scopes: ["greeter.greet"],
+      });
+      await fresh.getByText("Access token", { exact: true }).click();
+      await fresh.getByLabel(/^Bearer token/).fill(token);
+      assert.equal(await greet(fresh, "Ada"), "Hello, Ada!");
+      const afterCall = scripts.slice(1);
+      assert.ok(
+        afterCall.some((s) => /\/tracing-[\w-]+\.js$/.test(s)),
+        `the tracing chunk came with the call: ${afterCall.join(", ")}`,
+      );
+      assert.ok(!scripts.some((s) => s.includes("validate_pb")), "no rule schema for a call that succeeded");
+      assert.equal(await rejectedName(fresh, " "), "Name must not be empty");
+      assert.ok(
+        scripts.some((s) => /\/validate_pb-[\w-]+\.js$/.test(s)),
+        `scripts: ${scripts.join(", ")}`,
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("starts the trace: a W3C traceparent the server's span is the child of", async () => {
     const rpcs = recordRpcs(page);
     spans.reset();
