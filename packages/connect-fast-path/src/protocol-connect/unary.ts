@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, errorToJsonBytes, parseTimeout } from "@connectrpc/connect/protocol-connect";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { compressResponse } from "../shared/response-compression.js";
@@ -189,9 +189,9 @@ function send(
 ): void {
   if (res.headersSent || res.destroyed) return;
   const out: Record<string, string> = { ...cors };
-  if (header || trailer) {
-    for (const [key, value] of trailerMux(header ?? new Headers(), trailer ?? new Headers())) out[key] = value;
-  }
+  // As connect's trailerMux, without building a Headers to hold the result.
+  if (header) for (const [key, value] of header) out[key] = value;
+  if (trailer) for (const [key, value] of trailer) out[`trailer-${key}`] = value;
   out["content-type"] = contentType;
   if (encoding) out["content-encoding"] = encoding;
   out["content-length"] = String(body.byteLength);

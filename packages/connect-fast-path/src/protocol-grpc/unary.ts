@@ -14,6 +14,7 @@ import {
   setErrorTrailer,
   trailerFrame,
 } from "../shared/envelopes.js";
+import { LeanHeaders } from "../shared/lean-headers.js";
 import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
 import { compressResponse } from "../shared/response-compression.js";
 import {
@@ -94,7 +95,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         }
       }
       if (body instanceof ConnectError) {
-        respondError(reply, body, undefined, new Headers());
+        respondError(reply, body, undefined, new LeanHeaders());
         return;
       }
       const request = parseSingleEnvelope(body, route.method.input, options);
@@ -102,7 +103,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
-        respondError(reply, invalid, undefined, new Headers());
+        respondError(reply, invalid, undefined, new LeanHeaders());
         return;
       }
       const call = {
@@ -125,7 +126,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
       void runUnaryCall(
         call,
         (frame, context) => {
-          const trailer = context.responseTrailerIfSet ?? new Headers();
+          const trailer = context.responseTrailerIfSet ?? new LeanHeaders();
           trailer.set("grpc-status", "0");
           send(reply, context.responseHeaderIfSet, trailer, frame);
         },
