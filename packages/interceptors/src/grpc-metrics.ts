@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { ConnectError, Interceptor, StreamResponse } from "@connectrpc/connect";
+import type { ConnectError, Interceptor, StreamRequest, StreamResponse } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
+import { callNext } from "./call-next.js";
 import { type CounterSeries, type HistogramSeries, PlainCounter, PlainHistogram } from "./prometheus/plain-metrics.js";
 import { grpcType } from "./server/call-info.js";
 import { observeStream } from "./stream-observer.js";
@@ -111,23 +112,12 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
     m.seconds.observe((performance.now() - begun) / 1000);
   };
 
-  return (next) => async (req) => {
-    const m = metricsOf(req.method, grpcType(req));
-    const begun = performance.now();
-    m.started.value++;
-    if (!req.stream) {
-      m.requests.value++;
-      try {
-        const res = await next(req);
-        m.responses.value++;
-        finish(m, begun, undefined);
-        return res;
-      } catch (e) {
-        const error = side.toError(e);
-        finish(m, begun, error);
-        throw error;
-      }
-    }
+  const streamCall = async (
+    next: Parameters<Interceptor>[0],
+    req: StreamRequest,
+    m: MethodMetrics,
+    begun: number,
+  ): Promise<StreamResponse> => {
     let res: StreamResponse;
     try {
       res = (await next({
@@ -148,6 +138,27 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
         (error) => finish(m, begun, error),
       ),
     };
+  };
+
+  // The unary path with promise callbacks, not as an async function: see callNext.
+  return (next) => (req) => {
+    const m = metricsOf(req.method, grpcType(req));
+    const begun = performance.now();
+    m.started.value++;
+    if (req.stream) return streamCall(next, req, m, begun);
+    m.requests.value++;
+    return callNext(next, req).then(
+      (res) => {
+        m.responses.value++;
+        finish(m, begun, undefined);
+        return res;
+      },
+      (e: unknown) => {
+        const error = side.toError(e);
+        finish(m, begun, error);
+        throw error;
+      },
+    );
   };
 }
 

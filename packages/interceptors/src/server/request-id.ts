@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { callNext } from "../call-next.js";
 
 /** The call's request id, for handlers and the interceptors after this one. */
 export const requestIdKey = createContextKey<string>("", { description: "request id" });
@@ -25,18 +26,20 @@ const USABLE_ID = /^[\w.:@/+=-]{1,128}$/;
 export function createRequestIdInterceptor(options: RequestIdOptions = {}): Interceptor {
   const header = options.header ?? "x-request-id";
   const generate = options.generate ?? sequentialIds();
-  return (next) => async (req) => {
+  return (next) => (req) => {
     const incoming = req.header.get(header);
     const id = incoming !== null && USABLE_ID.test(incoming) ? incoming : generate();
     req.contextValues.set(requestIdKey, id);
-    try {
-      const res = await next(req);
-      res.header.set(header, id);
-      return res;
-    } catch (e) {
-      if (e instanceof ConnectError) e.metadata.set(header, id);
-      throw e;
-    }
+    return callNext(next, req).then(
+      (res) => {
+        res.header.set(header, id);
+        return res;
+      },
+      (e: unknown) => {
+        if (e instanceof ConnectError) e.metadata.set(header, id);
+        throw e;
+      },
+    );
   };
 }
 

@@ -9,6 +9,7 @@ import {
   type UnaryRequest,
 } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { callNext } from "../call-next.js";
 import { observeStream } from "../stream-observer.js";
 import { authSubjectKey } from "./auth.js";
 import { callInfoKey, grpcType, protocolOf } from "./call-info.js";
@@ -110,7 +111,8 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
     return m;
   };
 
-  return (next) => async (req) => {
+  // The unary path with promise callbacks, not as an async function: see callNext.
+  return (next) => (req) => {
     const started = performance.now();
     const { procedure, streamType, quiet: isQuiet } = methodInfo(req);
     const info = req.contextValues.get(callInfoKey);
@@ -155,45 +157,49 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
     if (!req.stream) {
       messagesIn = 1;
       if (info?.bytesIn === undefined) bytesIn = toBinary(input, req.message).byteLength;
+      return callNext(next, req).then(
+        (res) => {
+          messagesOut = 1;
+          if (info?.bytesOut === undefined && !res.stream) bytesOut = toBinary(output, res.message).byteLength;
+          done(undefined);
+          return res;
+        },
+        (e: unknown) => {
+          const error = publicError(e);
+          done(error);
+          throw error;
+        },
+      );
+    }
+    const streamReq = req;
+    return (async (): Promise<StreamResponse> => {
+      let res: StreamResponse;
       try {
-        const res = await next(req);
-        messagesOut = 1;
-        if (info?.bytesOut === undefined && !res.stream) bytesOut = toBinary(output, res.message).byteLength;
-        done(undefined);
-        return res;
+        res = (await next({
+          ...streamReq,
+          message: observeStream(streamReq.message, publicError, (m) => {
+            messagesIn++;
+            // Serialized again only if the adapter did not count the bytes.
+            if (info?.bytesIn === undefined) bytesIn += toBinary(input, m).byteLength;
+          }),
+        })) as StreamResponse;
       } catch (e) {
         const error = publicError(e);
         done(error);
         throw error;
       }
-    }
-
-    let res: StreamResponse;
-    try {
-      res = (await next({
-        ...req,
-        message: observeStream(req.message, publicError, (m) => {
-          messagesIn++;
-          // Serialized again only if the adapter did not count the bytes.
-          if (info?.bytesIn === undefined) bytesIn += toBinary(input, m).byteLength;
-        }),
-      })) as StreamResponse;
-    } catch (e) {
-      const error = publicError(e);
-      done(error);
-      throw error;
-    }
-    return {
-      ...res,
-      message: observeStream(
-        res.message,
-        publicError,
-        (m) => {
-          messagesOut++;
-          if (info?.bytesOut === undefined) bytesOut += toBinary(output, m).byteLength;
-        },
-        done,
-      ),
-    };
+      return {
+        ...res,
+        message: observeStream(
+          res.message,
+          publicError,
+          (m) => {
+            messagesOut++;
+            if (info?.bytesOut === undefined) bytesOut += toBinary(output, m).byteLength;
+          },
+          done,
+        ),
+      };
+    })();
   };
 }
