@@ -182,7 +182,7 @@ export interface UnaryCall {
  * as connect-node does, turns anything but a ConnectError into INTERNAL
  * "internal error" so that a bug's message stays in the server.
  */
-export async function runUnaryCall(
+export function runUnaryCall(
   call: UnaryCall,
   answer: (body: Uint8Array, context: CallContext) => void,
   fail: (error: ConnectError, context: CallContext) => void,
@@ -200,24 +200,40 @@ export async function runUnaryCall(
   // A client that goes away before the answer cancels the call.
   const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
   res.once("close", onClose);
+  const failed = (e: unknown): void => {
+    try {
+      fail(
+        e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
+        context,
+      );
+    } finally {
+      res.removeListener("close", onClose);
+      context.finish();
+    }
+  };
+  let invoked: Promise<Uint8Array>;
   try {
-    const invocation = {
+    invoked = route.invoke({
       context,
       request: call.request,
       encode: call.encode,
       bytesIn: call.bytesIn,
       peer: () => peerOf(req),
-    };
-    answer(await untilAborted(route.invoke(invocation), context), context);
+    });
   } catch (e) {
-    fail(
-      e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
-      context,
-    );
-  } finally {
+    invoked = Promise.reject(e);
+  }
+  // Promise callbacks, not an async function: see createUnaryInvoker.
+  return untilAborted(invoked, context).then((body) => {
+    try {
+      answer(body, context);
+    } catch (e) {
+      failed(e);
+      return;
+    }
     res.removeListener("close", onClose);
     context.finish();
-  }
+  }, failed);
 }
 
 // One address per connection, worked out on its first call that asks.

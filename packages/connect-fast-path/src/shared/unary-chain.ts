@@ -114,17 +114,24 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
   const normalize = (result: unknown): Message =>
     isMessage(result, method.output) ? result : create(method.output, result as Parameters<typeof create>[1]);
 
+  // Promise callbacks rather than async functions throughout: on Node 24 an
+  // async layer with an await cost about 5% of a unary call (the bench,
+  // side by side), and a synchronous implementation (Greet's) needs none.
   if (interceptors.length === 0) {
-    return async ({ context, request, encode }) => encode(normalize(await route.impl(request as never, context)));
+    return ({ context, request, encode }) => {
+      try {
+        const result = route.impl(request as never, context);
+        if (isThenable(result)) return Promise.resolve(result).then((value) => encode(normalize(value)));
+        return Promise.resolve(encode(normalize(result)));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
   }
 
-  const innermost = async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse> => {
-    const state = req.contextValues.get(invocationKey);
-    if (!state) throw new ConnectError("fast path: call state lost by an interceptor", Code.Internal);
+  const answered = (state: FastUnaryRequest, req: UnaryRequest | StreamRequest, result: unknown): UnaryResponse => {
     const { context } = state.invocation;
-    const message = normalize(
-      await route.impl(req.message as never, req === state ? context : handlerContext(context, req)),
-    );
+    const message = normalize(result);
     const body = state.invocation.encode(message);
     state.encodedMessage = message;
     state.encodedBody = body;
@@ -133,26 +140,50 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
     state.response = new FastUnaryResponse(message, method, context);
     return state.response;
   };
+  const innermost = (req: UnaryRequest | StreamRequest): Promise<UnaryResponse> => {
+    try {
+      const state = req.contextValues.get(invocationKey);
+      if (!state) throw new ConnectError("fast path: call state lost by an interceptor", Code.Internal);
+      const { context } = state.invocation;
+      const result = route.impl(req.message as never, req === state ? context : handlerContext(context, req));
+      if (isThenable(result)) return Promise.resolve(result).then((value) => answered(state, req, value));
+      return Promise.resolve(answered(state, req, result));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
   // connect's own applyInterceptors is internal; this is the same fold.
   let chain: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse> = innermost;
   for (const interceptor of [...interceptors].reverse()) chain = interceptor(chain);
 
-  return async (invocation) => {
+  return (invocation) => {
     const { context } = invocation;
     const request = new FastUnaryRequest(invocation, method);
     context.values.set(invocationKey, request);
     context.values.set(callInfoKey, new FastCallInfo(invocation));
-    const res = await chain(request);
-    if (res.stream) throw new ConnectError("an interceptor answered a unary call with a stream", Code.Internal);
-    // Only a response an interceptor rebuilt needs its headers copied (reading ours would make them).
-    if (res !== request.response) {
-      copyHeaders(res.header, context.responseHeader);
-      copyHeaders(res.trailer, context.responseTrailer);
+    let pending: Promise<UnaryResponse | StreamResponse>;
+    try {
+      pending = chain(request);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return request.encodedBody !== undefined && request.encodedMessage === res.message
-      ? request.encodedBody
-      : invocation.encode(res.message);
+    return pending.then((res) => {
+      if (res.stream) throw new ConnectError("an interceptor answered a unary call with a stream", Code.Internal);
+      // Only a response an interceptor rebuilt needs its headers copied (reading ours would make them).
+      if (res !== request.response) {
+        copyHeaders(res.header, context.responseHeader);
+        copyHeaders(res.trailer, context.responseTrailer);
+      }
+      return request.encodedBody !== undefined && request.encodedMessage === res.message
+        ? request.encodedBody
+        : invocation.encode(res.message);
+    });
   };
+}
+
+/** What `await` would wait for: a promise, or any object with a `then` method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** CallInfo with the peer address read only if asked for. */
