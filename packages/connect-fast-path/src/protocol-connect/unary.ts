@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout } from "@connectrpc/connect/protocol-connect";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
+import { endWithBody } from "../shared/end-with-body.js";
 import { compressResponse } from "../shared/response-compression.js";
 import {
   type CallLimits,
@@ -196,5 +197,5 @@ function send(
   if (encoding) out["content-encoding"] = encoding;
   out["content-length"] = String(body.byteLength);
   (res as ServerResponse).writeHead(status, out);
-  (res as ServerResponse).end(body);
+  endWithBody(res, body);
 }

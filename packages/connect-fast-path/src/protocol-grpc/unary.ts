@@ -6,6 +6,7 @@ import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
+import { endWithBody } from "../shared/end-with-body.js";
 import {
   envelope,
   GRPC_CONTENT_TYPE,
@@ -161,7 +162,7 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
     const body = reply.text ? Buffer.from(Buffer.from(frames).toString("base64"), "latin1") : frames;
     head["content-length"] = String(body.byteLength);
     res.writeHead(200, head);
-    res.end(body);
+    endWithBody(res, body);
     return;
   }
   res.writeHead(200, head);
