@@ -157,9 +157,27 @@ const SETTINGS = {
   },
   maxConcurrentStreams: {
     env: "MAX_CONCURRENT_STREAMS",
-    help: "Calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused.",
-    default: 1000,
+    help: "Calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS, the least RFC 9113 recommends). A client that opens more breaks the protocol, and Node closes its connection (GOAWAY PROTOCOL_ERROR).",
+    default: 100,
     parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
+  },
+  memoryLimitBytes: {
+    env: "MEMORY_LIMIT_BYTES",
+    help: "Memory (RSS) the process may use. From 80% of it (or half of V8's heap limit) new calls are refused with UNAVAILABLE; from 90% (58% of the heap limit) the connection holding the most is closed. 0 = the heap limit alone. The default is the container's memory limit, if any.",
+    default: undefined,
+    parse: (raw: string) => integer(raw, 0, Number.MAX_SAFE_INTEGER),
+  },
+  requestBufferPerConnectionBytes: {
+    env: "REQUEST_BUFFER_PER_CONNECTION_BYTES",
+    help: "Bytes of unfinished request messages one connection may make the server hold; past it the call is refused with RESOURCE_EXHAUSTED. 0 = no cap.",
+    default: 16 * 1024 * 1024,
+    parse: (raw: string) => integer(raw, 0, Number.MAX_SAFE_INTEGER),
+  },
+  requestBufferTotalBytes: {
+    env: "REQUEST_BUFFER_TOTAL_BYTES",
+    help: "Bytes of unfinished request messages all connections together may make the server hold; past it calls are refused with RESOURCE_EXHAUSTED. 0 = no cap.",
+    default: 64 * 1024 * 1024,
+    parse: (raw: string) => integer(raw, 0, Number.MAX_SAFE_INTEGER),
   },
   authRequired: {
     env: "AUTH_REQUIRED",

@@ -1,10 +1,11 @@
 import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setDefaultHighWaterMark } from "node:stream";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { createConnectNodeCompletions, createFastPath } from "@greeter/connect-fast-path";
+import { createConnectNodeCompletions, createFastPath, meterRequestBody } from "@greeter/connect-fast-path";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
@@ -21,11 +22,21 @@ import { createLoggers } from "./logging/logger.js";
 import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
+import { createOverloadDefences } from "./overload.js";
 import { useFastUtf8Encoding } from "./protobuf-utf8.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
 import { clusterMetricsSource } from "./workers/workers.js";
+
+/**
+ * The bytes a stream buffers before its writer waits (Node 20's default;
+ * Node 22 raised it to 64 KiB). A client that opens streams and never reads
+ * makes the server fill each one's buffer, and connect-node fills it one
+ * small write at a time, at about 280 bytes of heap per write: at 64 KiB a
+ * stalled GreetStream held 0.5 MB, and 1,000 of them exhausted the heap.
+ */
+const STREAM_HIGH_WATER_MARK = 16 * 1024;
 
 /** Time left, at the end of the grace period, for streams to send their UNAVAILABLE status. */
 const STREAM_CUTOFF_MARGIN_MS = 200;
@@ -62,6 +73,7 @@ export interface BuildOptions {
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
   useFastUtf8Encoding();
+  setDefaultHighWaterMark(false, STREAM_HIGH_WATER_MARK);
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
   const routes = createRoutes({ health });
   // Aborting it ends every running handler (see close()). Every call in
@@ -73,6 +85,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const { logger, rpc: rpcLogger, output: logOutput } = createLoggers(config, options.logDestination);
   const metrics = createMetricsRegistry();
   if (logOutput) registerLogOutputMetrics(metrics, logOutput.stats);
+  const overload = createOverloadDefences(config, logger, metrics);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
   const interceptors = createServerInterceptors(config, {
     logger: rpcLogger,
@@ -99,6 +112,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     corsExposedHeaders: EXPOSED_HEADERS,
     // The request id interceptor's header: a new value on every response.
     neverIndexedHeaders: ["x-request-id"],
+    requestBudget: overload.requestBudget,
   };
   const fastPath = config.fastPath ? createFastPath(front) : undefined;
   const ahead = fastPath ?? createConnectNodeCompletions(front);
@@ -118,6 +132,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const listener: DualRequestListener = (req, res) => {
         if (ahead.handle(req, res)) return;
         encodeGrpcMessagesAsSpecified(req.headers, res);
+        meterRequestBody(req, overload.requestBudget);
         dual(req, res);
       };
       onePort = createOnePortServer(listener, {
@@ -132,6 +147,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         maxConnectionsPerAddress: config.maxConnectionsPerAddress,
         http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
         takeStream: fastPath?.takeStream,
+        ...overload.onePortOptions,
       });
       return onePort.server as HttpServer;
     },
@@ -191,6 +207,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       // The drain closed the listener and every connection: what is left is
       // Fastify's own onClose hooks.
       await app.close();
+      overload.close();
       await tracing?.shutdown();
     },
   };

@@ -22,7 +22,7 @@ import { InflightCalls } from "./shared/call-context.js";
 import type { CorsPolicy } from "./shared/cors.js";
 import { offerRawStream } from "./shared/raw-http2-exchange.js";
 import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
-import type { CallLimits, UnaryRoute } from "./shared/unary-call.js";
+import type { CallLimits, RequestBudget, UnaryRoute } from "./shared/unary-call.js";
 
 /**
  * How to build a fast path. Everything but `routes` has a default, and the
@@ -61,6 +61,14 @@ export interface FastPathOptions
    * churn the connection's header table. Default: none.
    */
   neverIndexedHeaders?: readonly string[];
+  /**
+   * Counts the bytes of request messages held before they are whole, by
+   * connection, and refuses a call with RESOURCE_EXHAUSTED when its bytes
+   * do not fit (`@greeter/one-port`'s `createByteBudget`). Give connect-node
+   * the same budget (`meterRequestBody`), so that both paths share it.
+   * Default: none (only `readMaxBytes` bounds a message).
+   */
+  requestBudget?: RequestBudget;
 }
 
 /** The defaults of {@link FastPathOptions}, in one place. */
@@ -159,6 +167,7 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     // Left undefined when not given: protobuf-es then uses its defaults
     // object as it is, where `{}` would be merged into a new one per call.
     binaryOptions: options.binaryOptions,
+    requestBudget: options.requestBudget,
     cors: {
       allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,
       exposedHeaders: options.corsExposedHeaders ?? fastPathDefaults.corsExposedHeaders,

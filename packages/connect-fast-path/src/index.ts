@@ -9,3 +9,5 @@ export {
   type NodeResponse,
 } from "./fast-path.js";
 export { encodeGrpcMessage } from "./shared/envelopes.js";
+export { meterRequestBody } from "./shared/request-meter.js";
+export type { RequestBudget } from "./shared/unary-call.js";

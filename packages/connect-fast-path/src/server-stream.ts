@@ -132,7 +132,7 @@ export function createServerStreamFastPath(
     const head: Record<string, string> = { ...cors, "content-type": protocol.responseType ?? contentType };
     if (encoding) head[protocol.encodingHeader] = encoding.name;
 
-    readEnvelopedBody(req, options.readMaxBytes, (body) => {
+    readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, (body) => {
       const request =
         body instanceof ConnectError
           ? body

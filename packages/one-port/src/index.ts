@@ -1,8 +1,26 @@
 export {
+  type BudgetSpent,
+  type ByteBudget,
+  type ByteBudgetOptions,
+  byteBudgetDefaults,
+  createByteBudget,
+} from "./byte-budget.js";
+export {
+  containerMemoryLimit,
+  createMemoryGuard,
+  type MemoryGuard,
+  type MemoryGuardOptions,
+  type MemoryPressure,
+  type MemorySample,
+  memoryGuardDefaults,
+} from "./memory-guard.js";
+export {
   createOnePortServer,
   type DualRequestListener,
   type OnePortServer,
   type OnePortServerOptions,
+  type OverloadEvent,
+  type Refusal,
   type StreamTaker,
 } from "./one-port-server.js";
 export { sniffProtocol, type WireProtocol } from "./preface.js";

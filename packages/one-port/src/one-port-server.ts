@@ -8,6 +8,8 @@ import http2, {
 } from "node:http2";
 import net, { type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import type { ByteBudget } from "./byte-budget.js";
+import type { MemoryGuard } from "./memory-guard.js";
 import { sniffProtocol } from "./preface.js";
 import { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";
 
@@ -76,11 +78,50 @@ export interface OnePortServerOptions extends SessionLifecycleOptions {
    */
   requestTimeoutMs?: number;
   /**
-   * HTTP/2 SETTINGS sent to every client.
-   * @default { maxConcurrentStreams: 1000 }
+   * HTTP/2 SETTINGS sent to every client. `maxHeaderListSize` is also the
+   * largest request head HTTP/1.1 takes, so both versions have one limit.
+   * @default { maxConcurrentStreams: 100, maxHeaderListSize: 16384 }
    */
   http2Settings?: http2.Settings;
+  /**
+   * Sheds load when memory runs short (`createMemoryGuard`). Under `shed`
+   * pressure every new request is answered with `refuse`'s answer before
+   * anything reads it, on either HTTP version; calls in flight go on. Under
+   * `critical` pressure the connection that holds the most (response bytes
+   * waiting for a client that does not read, request bytes counted in
+   * `requestBudget`) is also closed, one per reading.
+   * @default undefined (no shedding)
+   */
+  memoryGuard?: MemoryGuard;
+  /** What connections hold of unfinished request messages, to find the heaviest under critical pressure. */
+  requestBudget?: ByteBudget;
+  /**
+   * Paths still served while shedding: health checks and metrics, which
+   * tell an operator and a balancer what is going on.
+   * @default () => false
+   */
+  keepServing?: (path: string) => boolean;
+  /**
+   * The answer to a request refused while shedding, from its headers and
+   * the client's address (protocols say "unavailable" each their own way).
+   * @default 503 with `retry-after: 1` and a sentence
+   */
+  refuse?: (headers: IncomingHttpHeaders, peer: string) => Refusal;
+  /** Told of every request refused and every connection closed for lack of memory (for metrics and logs). */
+  onOverload?: (event: OverloadEvent) => void;
 }
+
+/** An answer to a refused request. */
+export interface Refusal {
+  status: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** What the server did for lack of memory. */
+export type OverloadEvent =
+  | { action: "refused"; httpVersion: "1.1" | "2"; path: string; peer: string }
+  | { action: "closed"; httpVersion: "1.1" | "2"; heldBytes: number; peer: string };
 
 /** One listening port that hands each connection to an HTTP/1.1 or an HTTP/2 server. */
 export interface OnePortServer {
@@ -119,8 +160,16 @@ const DEFAULTS = {
   requestTimeoutMs: 300_000,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 256,
-  http2Settings: { maxConcurrentStreams: 1000 },
+  http2Settings: { maxConcurrentStreams: 100, maxHeaderListSize: 16_384 },
 } satisfies OnePortServerOptions;
+
+const defaultRefuse = (): Refusal => ({
+  status: 503,
+  headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
+  body: "the server is short of memory; retry later\n",
+});
+
+const peerOf = (socket: Socket | undefined): string => `${socket?.remoteAddress}:${socket?.remotePort}`;
 
 /** How often Node checks HTTP/1.1 connections against headersTimeout and requestTimeout. */
 const CHECK_INTERVAL_MS = 1_000;
@@ -151,12 +200,22 @@ function createAddressCap(max: number): { admit(socket: Socket): boolean } {
   };
 }
 
+/** How often a session's list of streams is swept of the closed ones. */
+const SWEEP_EVERY = 256;
+
+/** Under critical memory pressure, the least time between two connections closed. */
+const CRITICAL_CLOSE_INTERVAL_MS = 250;
+
 /** How often a drain re-checks for HTTP/1.1 connections that turned idle. */
 const DRAIN_POLL_MS = 50;
 
 export function createOnePortServer(listener: DualRequestListener, options: OnePortServerOptions = {}): OnePortServer {
-  const opts = { ...DEFAULTS, ...options };
+  const opts = { ...DEFAULTS, ...options, http2Settings: { ...DEFAULTS.http2Settings, ...options.http2Settings } };
+  const { memoryGuard, keepServing, requestBudget, onOverload } = opts;
+  const refuse = opts.refuse ?? defaultRefuse;
   const sockets = new Set<Socket>();
+  // Cleartext sockets handed to the HTTP/2 server: weighed through their session.
+  const h2Sockets = new WeakSet<Socket>();
   const sessions = new Set<Http2Session>();
   let draining = false;
 
@@ -172,6 +231,14 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       const response = res as ServerResponse;
       if (draining) response.shouldKeepAlive = false;
       else latestResponse.set(req.socket, response);
+      if (memoryGuard && memoryGuard.pressure !== "normal" && !keepServing?.(req.url ?? "")) {
+        const peer = peerOf(req.socket);
+        onOverload?.({ action: "refused", httpVersion: "1.1", path: req.url ?? "", peer });
+        const answer = refuse(req.headers, peer);
+        response.writeHead(answer.status, answer.headers);
+        response.end(answer.body);
+        return;
+      }
     }
     listener(req, res);
   };
@@ -183,7 +250,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   const perAddress = createAddressCap(opts.maxConnectionsPerAddress);
   const trackSession = (session: Http2Session): void => {
     sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+    session.once("close", () => {
+      sessions.delete(session);
+      openStreams.delete(session);
+    });
     manageSession(session, opts);
     if (draining) session.close();
   };
@@ -192,13 +262,44 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   let http1: Http1Controls;
   let streamsTaken = 0;
   const { takeStream } = opts;
-  const take: StreamTaker | undefined = takeStream
-    ? (stream, headers) => {
-        if (!takeStream(stream, headers)) return false;
-        streamsTaken++;
-        return true;
-      }
-    : undefined;
+  // The streams each session has had since its last sweep, to weigh what
+  // it holds under critical pressure. Swept of closed ones every
+  // SWEEP_EVERY additions rather than by a 'close' listener per stream.
+  const openStreams = new Map<Http2Session, ServerHttp2Stream[]>();
+  const noteStream = (stream: ServerHttp2Stream): void => {
+    const { session } = stream;
+    if (!session) return;
+    let list = openStreams.get(session);
+    if (!list) openStreams.set(session, (list = []));
+    list.push(stream);
+    if (list.length % SWEEP_EVERY === 0)
+      openStreams.set(
+        session,
+        list.filter((s) => !s.closed),
+      );
+  };
+  const take: StreamTaker | undefined =
+    takeStream || memoryGuard
+      ? (stream, headers) => {
+          if (memoryGuard) {
+            if (memoryGuard.pressure !== "normal" && !keepServing?.(headers[":path"] ?? "")) {
+              const peer = peerOf(stream.session?.socket);
+              onOverload?.({ action: "refused", httpVersion: "2", path: headers[":path"] ?? "", peer });
+              const answer = refuse(headers, peer);
+              stream.on("error", () => {});
+              stream.respond({ ":status": answer.status, ...answer.headers }, { endStream: answer.body === undefined });
+              if (answer.body !== undefined) stream.end(answer.body);
+              // Nothing of the request is wanted: stop the client sending it.
+              stream.close(http2.constants.NGHTTP2_NO_ERROR);
+              return true;
+            }
+            noteStream(stream);
+          }
+          if (!takeStream?.(stream, headers)) return false;
+          streamsTaken++;
+          return true;
+        }
+      : undefined;
 
   if (opts.tls) {
     const { cert, key, clientCa } = opts.tls;
@@ -220,7 +321,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   } else {
     // Node checks headersTimeout only every connectionsCheckingInterval
     // (30 s by default), which would let a slow head linger up to 40 s.
-    const h1 = http.createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, handle);
+    const h1 = http.createServer(
+      { connectionsCheckingInterval: CHECK_INTERVAL_MS, maxHeaderSize: opts.http2Settings.maxHeaderListSize },
+      handle,
+    );
     const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
     if (take) offerStreamsFirst(h2, take);
     h2.on("session", trackSession);
@@ -234,7 +338,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       sniffProtocol(
         socket,
         opts.prefaceTimeoutMs,
-        (protocol) => (protocol === "h2" ? h2 : h1).emit("connection", socket),
+        (protocol) => {
+          if (protocol === "h2") h2Sockets.add(socket);
+          (protocol === "h2" ? h2 : h1).emit("connection", socket);
+        },
         () => socket.destroy(),
       );
     });
@@ -245,6 +352,49 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   http1.keepAliveTimeout = opts.keepAliveTimeoutMs;
   http1.headersTimeout = opts.headersTimeoutMs;
   http1.requestTimeout = opts.requestTimeoutMs;
+
+  /** Closes the connection that holds the most: bytes waiting for a client that does not read, and unfinished request bytes. */
+  const closeHeaviest = (): void => {
+    let heaviest: { close(): void; heldBytes: number; httpVersion: "1.1" | "2"; peer: string } | undefined;
+    for (const session of sessions) {
+      let heldBytes = requestBudget?.heldBy(session) ?? 0;
+      for (const stream of openStreams.get(session) ?? []) if (!stream.closed) heldBytes += stream.writableLength;
+      if (session.socket) heldBytes += session.socket.writableLength;
+      if (!heaviest || heldBytes > heaviest.heldBytes) {
+        heaviest = {
+          heldBytes,
+          httpVersion: "2",
+          peer: peerOf(session.socket as Socket | undefined),
+          close: () => session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM),
+        };
+      }
+    }
+    for (const socket of sockets) {
+      if (socket.destroyed || h2Sockets.has(socket) || (socket as TLSSocket).alpnProtocol === "h2") continue;
+      const heldBytes = (requestBudget?.heldBy(socket) ?? 0) + socket.writableLength;
+      if (!heaviest || heldBytes > heaviest.heldBytes) {
+        heaviest = { heldBytes, httpVersion: "1.1", peer: peerOf(socket), close: () => socket.destroy() };
+      }
+    }
+    if (!heaviest || heaviest.heldBytes === 0) return;
+    heaviest.close();
+    onOverload?.({
+      action: "closed",
+      httpVersion: heaviest.httpVersion,
+      heldBytes: heaviest.heldBytes,
+      peer: heaviest.peer,
+    });
+  };
+  if (memoryGuard) {
+    let lastClose = 0;
+    memoryGuard.onCritical(() => {
+      // Freed memory shows only after V8 collects it: give it time before
+      // judging that one more connection must go.
+      if (Date.now() - lastClose < CRITICAL_CLOSE_INTERVAL_MS) return;
+      lastClose = Date.now();
+      closeHeaviest();
+    });
+  }
 
   async function drain(graceMs: number): Promise<void> {
     if (!draining) {

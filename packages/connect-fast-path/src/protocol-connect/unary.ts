@@ -56,7 +56,7 @@ export function createConnectUnaryFastPath(
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
 
-    readBody(req, options.readMaxBytes, (body) => {
+    readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
       if (body instanceof ConnectError) respondError(res, cors, body, undefined, undefined);
       else serve(req, res, route, cors, body, binary);
     });

@@ -72,13 +72,30 @@ async function serve(
     if (answer.body) {
       for await (const chunk of answer.body) {
         if (res.destroyed) break;
-        res.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("base64"));
+        // A client that stops reading stops the handler here: nothing more
+        // is produced until what is written has gone out.
+        if (!res.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("base64"))) {
+          await drained(res);
+        }
       }
     }
-    res.end();
+    if (!res.destroyed) res.end();
   } catch {
     // The handler turns every call failure into a status; what is left is
     // the client going away mid-stream.
     res.destroy();
   }
+}
+
+/** Resolves once `res` can take more, or has closed (the loop then sees it destroyed and stops). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

@@ -82,8 +82,9 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     // parseSingleEnvelope needs to refuse a second message.
     const read = text
       ? (done: (body: Buffer | ConnectError) => void) =>
-          readBody(req, Math.ceil((2 * (options.readMaxBytes + 5)) / 3) * 4, done)
-      : (done: (body: Buffer | ConnectError) => void) => readEnvelopedBody(req, options.readMaxBytes, done);
+          readBody(req, Math.ceil((2 * (options.readMaxBytes + 5)) / 3) * 4, options.requestBudget, done)
+      : (done: (body: Buffer | ConnectError) => void) =>
+          readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, done);
 
     read((received) => {
       const wireBytes = received instanceof ConnectError ? 0 : received.byteLength;

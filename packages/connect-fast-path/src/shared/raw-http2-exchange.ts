@@ -38,7 +38,7 @@ export class RawHttp2Request {
     return this;
   }
 
-  once(event: "end", listener: () => void): this {
+  once(event: "end" | "close", listener: () => void): this {
     this.stream.once(event, listener);
     return this;
   }

@@ -40,6 +40,19 @@ export interface CallLimits {
   /** How messages are read and written, as connect-node's router options say. */
   jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
   binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
+  /** Counts the request bytes held before their message is whole; none if undefined. */
+  requestBudget?: RequestBudget;
+}
+
+/**
+ * Bytes of request messages held before they are whole, counted by
+ * connection (an HTTP/1.1 socket or an HTTP/2 session); `@greeter/one-port`'s
+ * `createByteBudget` makes one. `hold` returns which budget is spent, or
+ * undefined when the bytes fit.
+ */
+export interface RequestBudget {
+  hold(connection: object, bytes: number): "connection" | "total" | undefined;
+  release(connection: object, bytes: number): void;
 }
 
 /** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
@@ -73,27 +86,91 @@ export function plainPostRoute<R>(
   return byPath.get(req.url ?? "");
 }
 
+/** The connection a request came on: its HTTP/2 session, or its HTTP/1.1 socket. */
+function connectionOf(req: FastRequest): object {
+  return "stream" in req ? (req.stream.session ?? req.stream) : req.socket;
+}
+
+/** RESOURCE_EXHAUSTED for a request whose bytes do not fit in a budget. */
+export function budgetSpent(which: "connection" | "total"): ConnectError {
+  return which === "connection"
+    ? new ConnectError(
+        "this connection has too many unfinished request messages in flight; send fewer large messages at once",
+        Code.ResourceExhausted,
+      )
+    : new ConnectError("the server holds too many unfinished request messages; retry later", Code.ResourceExhausted);
+}
+
 /**
- * Reads a request body of at most `maxBytes`, then calls `done` once: with
- * the bytes, or with RESOURCE_EXHAUSTED as soon as the limit is passed.
+ * Collects a request's body chunks, counting them against the request
+ * budget until `finish` (or the request's close) gives them back.
  */
-export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer | ConnectError) => void): void {
+function collectBody(
+  req: FastRequest,
+  budget: RequestBudget | undefined,
+  done: (body: Buffer[] | ConnectError) => void,
+) {
   const chunks: Buffer[] = [];
   let size = 0;
-  let over = false;
-  req.on("data", (chunk: Buffer) => {
-    if (over) return;
-    size += chunk.length;
-    if (size > maxBytes) {
-      over = true;
-      done(tooLarge(maxBytes));
-      return;
+  let finished = false;
+  let released = false;
+  const connection = budget ? connectionOf(req) : undefined;
+  // Once, at the end of the body or the request's close, whichever is first:
+  // a client that resets the call mid-message never sends its end.
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    if (connection && size > 0) budget?.release(connection, size);
+  };
+  const finish = (result: Buffer[] | ConnectError): void => {
+    if (finished) return;
+    finished = true;
+    release();
+    done(result);
+  };
+  const add = (chunk: Buffer): boolean => {
+    if (finished) return false;
+    if (connection && !released) {
+      const spent = budget?.hold(connection, chunk.length);
+      if (spent) {
+        finish(budgetSpent(spent));
+        return false;
+      }
     }
     chunks.push(chunk);
+    size += chunk.length;
+    return true;
+  };
+  if (connection) req.once("close", release);
+  return {
+    chunks,
+    get size() {
+      return size;
+    },
+    add,
+    finish,
+  };
+}
+
+const joined = (chunks: Buffer[]): Buffer => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+
+/**
+ * Reads a request body of at most `maxBytes`, then calls `done` once: with
+ * the bytes, or with RESOURCE_EXHAUSTED as soon as the limit or a budget is
+ * passed.
+ */
+export function readBody(
+  req: FastRequest,
+  maxBytes: number,
+  budget: RequestBudget | undefined,
+  done: (body: Buffer | ConnectError) => void,
+): void {
+  const body = collectBody(req, budget, (result) => done(result instanceof ConnectError ? result : joined(result)));
+  req.on("data", (chunk: Buffer) => {
+    if (body.size + chunk.length > maxBytes) body.finish(tooLarge(maxBytes));
+    else body.add(chunk);
   });
-  req.once("end", () => {
-    if (!over) done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-  });
+  req.once("end", () => body.finish(body.chunks));
 }
 
 /**
@@ -106,34 +183,28 @@ export function readBody(req: FastRequest, maxBytes: number, done: (body: Buffer
 export function readEnvelopedBody(
   req: FastRequest,
   readMaxBytes: number,
+  budget: RequestBudget | undefined,
   done: (body: Buffer | ConnectError) => void,
 ): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
+  const body = collectBody(req, budget, (result) => done(result instanceof ConnectError ? result : joined(result)));
+  const { chunks } = body;
   let nextHeader = 0;
   let headersSeen = 0;
-  const finish = (result: Buffer | ConnectError): void => {
-    if (finished) return;
-    finished = true;
-    done(result);
-  };
   req.on("data", (chunk: Buffer) => {
-    if (finished) return;
-    chunks.push(chunk);
-    size += chunk.length;
+    if (!body.add(chunk)) return;
+    const { size } = body;
     while (headersSeen < 2 && nextHeader + 5 <= size) {
       const length = uint32At(chunks, nextHeader + 1);
       if (length > readMaxBytes) {
-        finish(messageTooLarge(length, readMaxBytes));
+        body.finish(messageTooLarge(length, readMaxBytes));
         return;
       }
       nextHeader += 5 + length;
       headersSeen++;
     }
-    if (headersSeen === 2 && size >= nextHeader) finish(Buffer.concat(chunks));
+    if (headersSeen === 2 && size >= nextHeader) body.finish(chunks);
   });
-  req.once("end", () => finish(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+  req.once("end", () => body.finish(chunks));
 }
 
 /** The big-endian uint32 at `offset` of the bytes the chunks hold one after another. */

@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import {
+  type ByteBudget,
+  createByteBudget,
+  createMemoryGuard,
+  type MemoryGuard,
+  type OnePortServerOptions,
+  type OverloadEvent,
+  type Refusal,
+} from "@greeter/one-port";
+import type { Logger } from "pino";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { ServerConfig } from "./config.js";
+
+/** Paths that keep answering while the server sheds load: probes, and what an operator watches. */
+const KEEP_SERVING = /^\/(healthz|metrics|grpc\.health\.v1\.Health\/)/;
+
+/** At most this many warn lines a second about refused calls; the rest are counted and said in the next one. */
+const WARN_LINES_PER_SECOND = 5;
+
+const SHED_MESSAGE = "the server is short of memory; retry later";
+
+/** The server's defences against a client that makes it hold too much: what one-port and the fast path are given. */
+export interface OverloadDefences {
+  readonly memoryGuard: MemoryGuard;
+  readonly requestBudget: ByteBudget;
+  /** one-port's options for shedding. */
+  readonly onePortOptions: Pick<
+    OnePortServerOptions,
+    "memoryGuard" | "requestBudget" | "keepServing" | "refuse" | "onOverload"
+  >;
+  close(): void;
+}
+
+/**
+ * Builds the memory guard and the request budget from the settings, with
+ * what a refusal looks like to each protocol, and makes every refusal
+ * visible: counted in `greeter_overload_total` and
+ * `greeter_request_budget_refused_total`, and logged at warn (a few lines a
+ * second at most, so a flood does not become a log flood).
+ */
+export function createOverloadDefences(config: ServerConfig, logger: Logger, registry: Registry): OverloadDefences {
+  const memoryGuard = createMemoryGuard({ rssLimitBytes: config.memoryLimitBytes });
+  const budget = createByteBudget({
+    perConnectionBytes: config.requestBufferPerConnectionBytes,
+    totalBytes: config.requestBufferTotalBytes,
+  });
+  const warn = createSampledWarn(logger, WARN_LINES_PER_SECOND);
+
+  const overload = new Counter({
+    name: "greeter_overload_total",
+    help: "Calls refused (action=refused) and connections closed (action=closed) because memory ran short.",
+    labelNames: ["action", "http_version"],
+    registers: [registry],
+  });
+  const budgetRefused = new Counter({
+    name: "greeter_request_budget_refused_total",
+    help: "Calls refused with RESOURCE_EXHAUSTED because their unfinished request bytes did not fit (budget=connection or total).",
+    labelNames: ["budget"],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "greeter_request_buffer_bytes",
+    help: "Bytes of unfinished request messages the server holds now.",
+    registers: [registry],
+    collect() {
+      this.set(budget.total);
+    },
+  });
+  new Gauge({
+    name: "greeter_memory_pressure",
+    help: "0 normal, 1 shedding new calls, 2 closing the heaviest connections.",
+    registers: [registry],
+    collect() {
+      this.set(memoryGuard.pressure === "normal" ? 0 : memoryGuard.pressure === "shed" ? 1 : 2);
+    },
+  });
+
+  // Every refusal of the budget, on either path, passes through `hold`.
+  const requestBudget: ByteBudget = {
+    ...budget,
+    hold(connection, bytes) {
+      const spent = budget.hold(connection, bytes);
+      if (spent) {
+        budgetRefused.inc({ budget: spent });
+        warn("request budget spent: call refused with RESOURCE_EXHAUSTED", { budget: spent, bytes });
+      }
+      return spent;
+    },
+    get total() {
+      return budget.total;
+    },
+  };
+
+  const onOverload = (event: OverloadEvent): void => {
+    overload.inc({ action: event.action, http_version: event.httpVersion });
+    // Refusals are logged by refuse(), with the id of the answer.
+    if (event.action === "closed") {
+      logger.warn(
+        { peer: event.peer, heldBytes: event.heldBytes, httpVersion: event.httpVersion, memory: memoryGuard.last },
+        "memory critical: closed the connection holding the most",
+      );
+    }
+  };
+
+  return {
+    memoryGuard,
+    requestBudget,
+    onePortOptions: {
+      memoryGuard,
+      requestBudget,
+      keepServing: (path) => KEEP_SERVING.test(path),
+      refuse: (headers, peer) => {
+        const requestId = randomUUID();
+        warn("memory short: call refused with UNAVAILABLE", {
+          requestId,
+          path: headers[":path"] ?? "",
+          peer,
+        });
+        return refusal(headers, requestId);
+      },
+      onOverload,
+    },
+    close: () => memoryGuard.close(),
+  };
+}
+
+/**
+ * A call refused while shedding, as its protocol says UNAVAILABLE: gRPC and
+ * gRPC-Web in a trailers-only answer, Connect as JSON with 503 (which every
+ * Connect client reads as `unavailable`), and a plain 503 for anything
+ * else. Each carries the request id that the warn line names.
+ */
+function refusal(headers: IncomingHttpHeaders, requestId: string): Refusal {
+  const contentType = headers["content-type"] ?? "";
+  const head = { "x-request-id": requestId, "retry-after": "1" };
+  if (contentType.startsWith("application/grpc")) {
+    return {
+      status: 200,
+      headers: {
+        ...head,
+        "content-type": contentType,
+        "grpc-status": "14",
+        "grpc-message": encodeURIComponent(SHED_MESSAGE),
+      },
+    };
+  }
+  return {
+    status: 503,
+    headers: { ...head, "content-type": "application/json" },
+    body: JSON.stringify({ code: "unavailable", message: SHED_MESSAGE }),
+  };
+}
+
+/**
+ * A warn logger that writes at most `perSecond` lines a second; the lines
+ * it holds back are counted and their number joins the next line written.
+ */
+function createSampledWarn(logger: Logger, perSecond: number) {
+  let windowStart = 0;
+  let written = 0;
+  let suppressed = 0;
+  return (message: string, fields: Record<string, unknown>): void => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      written = 0;
+    }
+    if (written >= perSecond) {
+      suppressed++;
+      return;
+    }
+    written++;
+    logger.warn({ ...fields, suppressedSinceLast: suppressed }, message);
+    suppressed = 0;
+  };
+}

@@ -1,0 +1,143 @@
+import { getHeapStatistics } from "node:v8";
+
+/**
+ * How close the process is to running out of memory:
+ * - `normal`: serve as usual;
+ * - `shed`: refuse new calls, let calls in flight go on;
+ * - `critical`: also close the connections that hold the most.
+ */
+export type MemoryPressure = "normal" | "shed" | "critical";
+
+/** One reading of the process's memory. */
+export interface MemorySample {
+  /** Resident set size: V8's heap, Buffers and everything else. */
+  rssBytes: number;
+  /** Live and not yet collected objects on V8's heap. */
+  heapUsedBytes: number;
+  /** The heap size at which V8 gives up and the process dies (`--max-old-space-size`, or Node's default). */
+  heapLimitBytes: number;
+}
+
+export interface MemoryGuardOptions {
+  /**
+   * The memory the process may use in all (its RSS), in bytes; 0 = no RSS
+   * limit, the heap limit alone counts.
+   * @default the container's memory limit (`process.constrainedMemory()`), or 0 outside one
+   */
+  rssLimitBytes?: number;
+  /**
+   * From this fraction of the RSS limit on, new calls are refused.
+   * @default 0.8
+   */
+  shedAt?: number;
+  /**
+   * From this fraction of the RSS limit on, the connections holding the
+   * most (see `OnePortServer`) are also closed, one per reading, until it
+   * falls.
+   * @default 0.9
+   */
+  criticalAt?: number;
+  /**
+   * The same two thresholds for V8's heap, as fractions of its
+   * `heap_size_limit`. Lower than the RSS ones because that limit includes
+   * the young generation's reserve: with `--max-old-space-size=512` it is
+   * 704 MB, and the process dies of "ineffective mark-compacts" at about
+   * 470 MB used (measured on Node 24.21).
+   * @default { shedAt: 0.5, criticalAt: 0.58 }
+   */
+  heap?: { shedAt?: number; criticalAt?: number };
+  /**
+   * How often memory is read, in milliseconds. Every call only reads the
+   * last answer; a reading costs a few microseconds.
+   * @default 100
+   */
+  intervalMs?: number;
+  /** Reads the memory; tests give their own. @default process.memoryUsage and v8.getHeapStatistics */
+  sample?: () => MemorySample;
+}
+
+/** Watches the process's memory in the background and says how close it is to its limits. */
+export interface MemoryGuard {
+  /** The pressure at the last reading. */
+  readonly pressure: MemoryPressure;
+  /** The last reading. */
+  readonly last: MemorySample;
+  /** Reads memory now, outside the timer, and returns the new pressure. */
+  check(): MemoryPressure;
+  /** Called after every reading while the pressure is `critical`. */
+  onCritical(listener: () => void): void;
+  /** Stops the timer. */
+  close(): void;
+}
+
+/** The defaults of {@link MemoryGuardOptions}, in one place. */
+export const memoryGuardDefaults = {
+  shedAt: 0.8,
+  criticalAt: 0.9,
+  heap: { shedAt: 0.5, criticalAt: 0.58 },
+  intervalMs: 100,
+} as const;
+
+function readMemory(): MemorySample {
+  const heap = getHeapStatistics();
+  return {
+    rssBytes: process.memoryUsage.rss(),
+    heapUsedBytes: heap.used_heap_size,
+    heapLimitBytes: heap.heap_size_limit,
+  };
+}
+
+/**
+ * The container's memory limit, or 0 outside one. Node reports "no limit"
+ * as 0 or as a huge number (cgroup v1's page-rounded maximum), depending on
+ * the version and the cgroup.
+ */
+export function containerMemoryLimit(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < 2 ** 50 ? limit : 0;
+}
+
+export function createMemoryGuard(options: MemoryGuardOptions = {}): MemoryGuard {
+  const rssLimit = options.rssLimitBytes ?? containerMemoryLimit();
+  const shedAt = options.shedAt ?? memoryGuardDefaults.shedAt;
+  const criticalAt = options.criticalAt ?? memoryGuardDefaults.criticalAt;
+  const heapShedAt = options.heap?.shedAt ?? memoryGuardDefaults.heap.shedAt;
+  const heapCriticalAt = options.heap?.criticalAt ?? memoryGuardDefaults.heap.criticalAt;
+  const sample = options.sample ?? readMemory;
+  const listeners: (() => void)[] = [];
+  let last = sample();
+  let pressure: MemoryPressure = "normal";
+
+  const check = (): MemoryPressure => {
+    last = sample();
+    const heap = last.heapLimitBytes > 0 ? last.heapUsedBytes / last.heapLimitBytes : 0;
+    const rss = rssLimit > 0 ? last.rssBytes / rssLimit : 0;
+    pressure =
+      heap >= heapCriticalAt || rss >= criticalAt
+        ? "critical"
+        : heap >= heapShedAt || rss >= shedAt
+          ? "shed"
+          : "normal";
+    if (pressure === "critical") for (const listener of listeners) listener();
+    return pressure;
+  };
+  check();
+  const timer = setInterval(check, options.intervalMs ?? memoryGuardDefaults.intervalMs);
+  timer.unref();
+
+  return {
+    get pressure() {
+      return pressure;
+    },
+    get last() {
+      return last;
+    },
+    check,
+    onCritical(listener) {
+      listeners.push(listener);
+    },
+    close() {
+      clearInterval(timer);
+    },
+  };
+}
