@@ -270,7 +270,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     const { session } = stream;
     if (!session) return;
     let list = openStreams.get(session);
-    if (!list) openStreams.set(session, (list = []));
+    if (!list) {
+      list = [];
+      openStreams.set(session, list);
+    }
     list.push(stream);
     if (list.length % SWEEP_EVERY === 0)
       openStreams.set(
