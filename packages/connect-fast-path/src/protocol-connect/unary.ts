@@ -7,6 +7,7 @@ import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { endWithBody } from "../shared/end-with-body.js";
 import { compressResponse } from "../shared/response-compression.js";
+import { strictUtf8 } from "../shared/strict-utf8.js";
 import {
   type CallLimits,
   checkWriteSize,
@@ -154,7 +155,7 @@ function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, option
   try {
     return binary
       ? fromBinary(schema, body, options.binaryOptions)
-      : fromJsonString(schema, body.toString("utf8"), options.jsonOptions);
+      : fromJsonString(schema, strictUtf8(body), options.jsonOptions);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     return binary

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { strictUtf8 } from "./strict-utf8.js";
 
 // Length-prefixed message envelopes, as gRPC, gRPC-Web and Connect streams
 // frame messages: a flags byte, a 4-byte length, the bytes.
@@ -53,7 +54,7 @@ export function parseSingleEnvelope(body: Buffer, schema: DescMessage, options: 
   const payload = body.subarray(5, first.end);
   try {
     message = json
-      ? fromJsonString(schema, payload.toString("utf8"), options.jsonOptions)
+      ? fromJsonString(schema, strictUtf8(payload), options.jsonOptions)
       : fromBinary(schema, payload, options.binaryOptions);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { frame, h2Request } from "./raw-requests.js";
+import { startTestServer, type TestServer } from "./testing.js";
+
+/** `{"name":"A\xff\xfeB"}`: JSON whose string holds two bytes that are not UTF-8. */
+const BAD_JSON = Buffer.concat([Buffer.from('{"name":"A'), Buffer.from([0xff, 0xfe]), Buffer.from('B"}')]);
+/** The same cut inside a two-byte character: `é` is 0xc3 0xa9. */
+const CUT_JSON = Buffer.concat([Buffer.from('{"name":"A'), Buffer.from([0xc3]), Buffer.from('"}')]);
+const GOOD_JSON = Buffer.from('{"name":"Adé"}');
+
+// Each case once through the fast path and once through connect-node.
+for (const fastPath of [true, false]) {
+  describe(`invalid UTF-8 in a JSON string is refused, never replaced (FAST_PATH=${fastPath})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ fastPath });
+    });
+    after(() => server.close());
+
+    const connectUnary = (body: Buffer) =>
+      fetch(`${server.url}/greeter.v1.Greeter/Greet`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+
+    it("Connect unary over HTTP/1.1: INVALID_ARGUMENT", async () => {
+      for (const body of [BAD_JSON, CUT_JSON]) {
+        const res = await connectUnary(body);
+        const answer = (await res.json()) as { code?: string; message?: string; greeting?: string };
+        assert.equal(res.status, 400, JSON.stringify(answer));
+        assert.equal(answer.code, "invalid_argument");
+        assert.match(answer.message ?? "", /UTF-8/);
+      }
+      const ok = (await (await connectUnary(GOOD_JSON)).json()) as { greeting: string };
+      assert.equal(ok.greeting, "Hello, Adé!");
+    });
+
+    it("Connect server stream (JSON envelopes) over HTTP/2: INVALID_ARGUMENT in the end-of-stream frame", async () => {
+      const res = await h2Request(
+        server.url,
+        { ":path": "/greeter.v1.Greeter/GreetStream", "content-type": "application/connect+json" },
+        frame(Buffer.concat([Buffer.from('{"count":1,"name":"A'), Buffer.from([0xff]), Buffer.from('"}')])),
+      );
+      const text = res.body.toString("latin1");
+      assert.match(text, /"code":"invalid_argument"/);
+      assert.match(text, /UTF-8/);
+      assert.doesNotMatch(text, /Hello/);
+    });
+
+    it("gRPC with the JSON codec over HTTP/2: INVALID_ARGUMENT", async () => {
+      const res = await h2Request(
+        server.url,
+        { ":path": "/greeter.v1.Greeter/Greet", "content-type": "application/grpc+json", te: "trailers" },
+        frame(BAD_JSON),
+      );
+      const status = res.trailers["grpc-status"] ?? res.headers["grpc-status"];
+      assert.equal(String(status), "3");
+    });
+  });
+}
