@@ -50,7 +50,8 @@ async function serve(): Promise<void> {
   const drain = (why: string): void => {
     if (stopping) return;
     stopping = true;
-    server.app.log.info(`${why}: draining (up to ${config.shutdownGraceMs} ms)`);
+    const delay = config.drainDelayMs > 0 ? `; serving ${config.drainDelayMs} ms more, then draining` : "; draining";
+    server.app.log.info(`${why}: NOT_SERVING${delay} (up to ${config.shutdownGraceMs} ms)`);
     server.close().then(
       () => {
         server.app.log.info("drained: exiting");
