@@ -44,10 +44,10 @@ type WorkerMessage = MetricsRequest | FatalStartup;
  * {@link createRestartBackoff}) while the others go on serving: a crash
  * loop, one bad input killing worker after worker, costs capacity, never
  * the port. The primary stops (exit 1, one fatal line) only for a fault
- * that would fail every worker alike: a worker reports that it could not
- * start (a port it cannot bind, a file it cannot read), or, with no worker
- * listening, as many workers in a row as the cluster has exit with an
- * error before listening (a module that fails to load).
+ * that would fail every worker alike, with no worker listening: a worker
+ * reports that it could not start (a port it cannot bind, a file it cannot
+ * read), or as many workers in a row as the cluster has exit with an error
+ * before listening (a module that fails to load).
  */
 export function runPrimary(config: ServerConfig, log: Logger, backoff = createRestartBackoff()): void {
   const count = workerCount(config);
@@ -86,7 +86,12 @@ export function runPrimary(config: ServerConfig, log: Logger, backoff = createRe
     });
     worker.on("message", (message: WorkerMessage) => {
       if (message?.type === FATAL_STARTUP) {
-        if (!stopping) stop(`worker ${worker.process.pid} cannot start: ${message.message}`);
+        const reason = `worker ${worker.process.pid} cannot start: ${message.message}`;
+        // With workers serving, the configuration and the port are fine: a
+        // failure of one new worker (out of file descriptors, say) is
+        // replaced like a crash when it exits, not a reason to stop them.
+        if (listening.size > 0) log.error(reason);
+        else if (!stopping) stop(reason);
         return;
       }
       if (message?.type !== METRICS_REQUEST) return;
