@@ -137,6 +137,12 @@ const SETTINGS = {
     default: 10_000,
     parse: (raw: string) => integer(raw, 0, 3_600_000),
   },
+  drainDelayMs: {
+    env: "DRAIN_DELAY_MS",
+    help: "On SIGTERM/SIGINT, health turns NOT_SERVING at once, but the server goes on accepting connections and calls this long before it drains: the time a load balancer needs to see the failing check or a Kubernetes endpoint removal to spread, so that no call is sent to a closed port. 0 for a server clients reach directly.",
+    default: 0,
+    parse: (raw: string) => integer(raw, 0, 3_600_000),
+  },
   interceptors: {
     env: "INTERCEPTORS",
     help: `Server interceptors to run, comma-separated, or none. They always run in the order ${INTERCEPTOR_NAMES.join(" → ")}.`,

@@ -1,9 +1,9 @@
 import cluster from "node:cluster";
 import { pino } from "pino";
 import { ConfigError, describeSettings, loadConfig } from "./config.js";
-import { buildServer } from "./server.js";
+import { buildServer, type GreeterServer } from "./server.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
-import { runPrimary, workerCount } from "./workers/workers.js";
+import { reportFatalStartup, runPrimary, workerCount } from "./workers/workers.js";
 
 if (process.argv.includes("--help")) {
   console.log("Usage: greeter-server [--flag value]…  (every flag also reads from its environment variable)\n");
@@ -27,8 +27,18 @@ if (cluster.isPrimary && workerCount(config) > 1) {
 }
 
 async function serve(): Promise<void> {
-  const server = await buildServer(config, { clusterWorker: cluster.isWorker });
-  const url = await server.listen();
+  let server: GreeterServer;
+  let url: string;
+  try {
+    server = await buildServer(config, { clusterWorker: cluster.isWorker });
+    url = await server.listen();
+  } catch (e) {
+    // Every worker would fail the same way: the primary must stop, not restart it.
+    if (!cluster.isWorker) throw e;
+    console.error(e);
+    reportFatalStartup(e);
+    return;
+  }
   const local = url.replace(/\/\/(0\.0\.0\.0|\[::\])/, "//localhost");
   server.app.log.info(`Greeter listening on ${url}: gRPC, gRPC-Web and Connect on one port`);
   server.app.log.info(
@@ -40,7 +50,8 @@ async function serve(): Promise<void> {
   const drain = (why: string): void => {
     if (stopping) return;
     stopping = true;
-    server.app.log.info(`${why}: draining (up to ${config.shutdownGraceMs} ms)`);
+    const delay = config.drainDelayMs > 0 ? `; serving ${config.drainDelayMs} ms more, then draining` : "; draining";
+    server.app.log.info(`${why}: NOT_SERVING${delay} (up to ${config.shutdownGraceMs} ms)`);
     server.close().then(
       () => {
         server.app.log.info("drained: exiting");

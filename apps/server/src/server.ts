@@ -51,8 +51,10 @@ export interface GreeterServer {
   /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:50051`. */
   listen(): Promise<string>;
   /**
-   * Graceful shutdown: reports NOT_SERVING at once, stops accepting, lets
-   * in-flight calls finish within `shutdownGraceMs`, then closes.
+   * Graceful shutdown: reports NOT_SERVING at once, goes on serving for
+   * `drainDelayMs` (balancers take the server out meanwhile), then stops
+   * accepting, lets in-flight calls finish within `shutdownGraceMs`, and
+   * closes.
    */
   close(): Promise<void>;
 }
@@ -192,6 +194,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     },
     async close() {
       health.shutdown();
+      // Still accepting: a balancer sends calls here until its next check
+      // fails (or its endpoints update), and they must find an open port.
+      if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
       // Streams still open when the grace period is nearly over end with
       // UNAVAILABLE, which clients take as "retry elsewhere", before their
       // connections are cut.

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createRetryInterceptor } from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { freePort } from "../../test/testing.js";
 import { startServerProcess } from "../../test/testing-process.js";
-import { renderHaproxyConfig, startHaproxy } from "./haproxy.js";
+import { renderHaproxyConfig, replicaDrainDelayMs, startHaproxy } from "./haproxy.js";
 
 /** Greet calls a replica has answered OK, from its own /metrics. */
 async function greetsServed(url: string): Promise<number> {
@@ -16,37 +16,55 @@ async function greetsServed(url: string): Promise<number> {
   return Number(match?.[1] ?? 0);
 }
 
+interface Failure {
+  /** When the call was made, from performance.now(). */
+  startedAt: number;
+  message: string;
+}
+
 /**
- * Greet calls from 8 callers at once through `url`, each retried as the CLI
- * would (retry interceptor), until `stop()`; then how many succeeded and
- * every failure.
+ * Greet calls from 8 callers at once through `url` until `stop()`: a mixed
+ * load, as in issue #29, 6 of them over one gRPC HTTP/2 connection and 2
+ * with Connect JSON over HTTP/1.1. With `retries`, each call is retried as
+ * the CLI would (retry interceptor); without, every failure the balancer
+ * lets through reaches the count.
  */
-function steadyLoad(url: string) {
-  const client = createClient(
-    Greeter,
-    createGrpcTransport({ baseUrl: url, interceptors: [createRetryInterceptor({ maxAttempts: 5 })] }),
-  );
-  const failures: string[] = [];
+function steadyLoad(url: string, { retries }: { retries: boolean }) {
+  const interceptors = retries ? [createRetryInterceptor({ maxAttempts: 5 })] : [];
+  const grpc = createClient(Greeter, createGrpcTransport({ baseUrl: url, interceptors }));
+  const connect = createClient(Greeter, createConnectTransport({ baseUrl: url, httpVersion: "1.1", interceptors }));
+  const failures: Failure[] = [];
   let ok = 0;
+  let inFlight = 0;
   let stopped = false;
-  const worker = async () => {
+  const worker = async (client: typeof grpc) => {
     for (let i = 0; i < 20_000 && !stopped; i++) {
+      const startedAt = performance.now();
+      inFlight++;
       try {
         if ((await client.greet({ name: "Ada" }, { timeoutMs: 5_000 })).greeting === "Hello, Ada!") ok++;
       } catch (e) {
-        failures.push((e as Error).message);
+        failures.push({ startedAt, message: (e as Error).message });
+      } finally {
+        inFlight--;
       }
     }
   };
-  const running = Promise.all(Array.from({ length: 8 }, worker));
+  const running = Promise.all(Array.from({ length: 8 }, (_, i) => worker(i < 6 ? grpc : connect)));
   return {
-    async stop(): Promise<{ ok: number; failures: string[] }> {
+    /** Calls sent and not yet answered. */
+    inFlight: () => inFlight,
+    async stop(): Promise<{ ok: number; failures: Failure[] }> {
       stopped = true;
       await running;
       return { ok, failures };
     },
   };
 }
+
+/** A replica as `pnpm replicas` starts one: it serves on after SIGTERM until HAProxy has taken it out. */
+const startReplica = (env: Record<string, string> = {}) =>
+  startServerProcess({ LOG_LEVEL: "info", DRAIN_DELAY_MS: String(replicaDrainDelayMs()), ...env });
 
 describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   let replicas: Awaited<ReturnType<typeof startServerProcess>>[] = [];
@@ -55,7 +73,7 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   let haproxyLog = "";
 
   before(async () => {
-    replicas = await Promise.all([1, 2, 3].map(() => startServerProcess({ LOG_LEVEL: "info" })));
+    replicas = await Promise.all([1, 2, 3].map(() => startReplica()));
     const frontPort = await freePort();
     haproxy = await startHaproxy({ frontPort, replicas: replicas.map((r) => new URL(r.url).host) }, { output: "pipe" });
     haproxy.stderr?.setEncoding("utf8").on("data", (d: string) => {
@@ -82,7 +100,10 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
     const config = renderHaproxyConfig({ frontPort: 8080, replicas: ["10.0.0.1:50051", "10.0.0.2:50051"] });
     assert.match(config, /^ {4}server replica1 10\.0\.0\.1:50051$/m);
     assert.match(config, /^ {4}server replica2 10\.0\.0\.2:50051$/m);
-    assert.match(config, /default-server proto h2 check/);
+    assert.match(config, /default-server proto h2 check inter 500ms fall 1 rise 1/);
+    assert.match(config, /^ {4}retry-on conn-failure empty-response$/m);
+    assert.match(config, /^ {4}http-request disable-l7-retry unless METH_GET$/m);
+    assert.match(config, /^ {4}option redispatch 1$/m);
     assert.match(config, /http-check send meth GET uri \/healthz/);
     assert.doesNotMatch(config, /\$\{/);
   });
@@ -125,15 +146,56 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
     assert.match(body.toString("latin1"), /grpc-status: ?0/);
   });
 
+  it("passes a bidirectional Chat through as it goes: retry-on's request buffer holds nothing back", async () => {
+    const client = createClient(Greeter, createGrpcTransport({ baseUrl: front }));
+    let answered: () => void = () => {};
+    const firstAnswer = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    // The second message waits for the first answer: a balancer that held
+    // the request stream back until its end would never answer.
+    async function* messages() {
+      yield { name: "Ada", message: "hi" };
+      await firstAnswer;
+      yield { name: "Ada", message: "still there?" };
+    }
+    const replies: string[] = [];
+    for await (const res of client.chat(messages(), { timeoutMs: 5_000 })) {
+      replies.push(res.reply);
+      answered();
+    }
+    assert.deepEqual(replies, ['Hello, Ada! You said: "hi".', 'Hello, Ada! You said: "still there?".']);
+  });
+
+  it("loses no call when one replica is SIGTERMed under mixed load, with no retries in the client", async () => {
+    const load = steadyLoad(front, { retries: false });
+    await new Promise((r) => setTimeout(r, 500));
+    const victim = replicas[0];
+    assert.ok(victim);
+    victim.child.kill("SIGTERM");
+    const [code] = (await once(victim.child, "exit")) as [number | null];
+    await new Promise((r) => setTimeout(r, 500));
+    const { ok, failures } = await load.stop();
+    assert.equal(code, 0, "the replica drained and exited cleanly");
+    assert.match(haproxyLog, /Server replicas\/replica1 is DOWN/);
+    assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} calls failed`);
+    assert.ok(ok > 100, `only ${ok} calls went through`);
+    // Three again for the tests after this one, once HAProxy's check has seen it (rise 1).
+    replicas[0] = await startReplica({ PORT: new URL(victim.url).port });
+    for (let i = 0; i < 50 && !/Server replicas\/replica1 is UP/.test(haproxyLog); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
   it("rolls a restart through all 3 replicas under load (SIGTERM, wait healthy, next) with zero failed calls", async () => {
-    const load = steadyLoad(front);
+    const load = steadyLoad(front, { retries: false });
     for (let i = 0; i < replicas.length; i++) {
       const old = replicas[i];
       assert.ok(old);
       const port = new URL(old.url).port;
       old.child.kill("SIGTERM");
       await once(old.child, "exit");
-      const fresh = await startServerProcess({ LOG_LEVEL: "info", PORT: port, SHUTDOWN_GRACE_MS: "2000" });
+      const fresh = await startReplica({ PORT: port, SHUTDOWN_GRACE_MS: "2000" });
       replicas[i] = fresh;
       // Back in HAProxy's rotation once a check passes (rise 1, every 500 ms).
       await new Promise((r) => setTimeout(r, 1_000));
@@ -144,17 +206,30 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   });
 
   // Last: it takes a replica away for good.
-  it("loses no idempotent call when a replica is SIGKILLed mid-load, and HAProxy marks it down", async () => {
-    const load = steadyLoad(front);
+  it("loses only the calls already on a replica SIGKILLed mid-load, with no client retries, and marks it down", async () => {
+    const load = steadyLoad(front, { retries: false });
     await new Promise((r) => setTimeout(r, 500));
     const victim = replicas[2];
     assert.ok(victim);
+    const exited = once(victim.child, "exit").then(() => performance.now());
     victim.child.kill("SIGKILL");
+    // The kernel closes the replica's sockets as the process ends: what
+    // HAProxy had written to them until then was on the replica.
+    const goneAt = await exited;
     for (let i = 0; i < 50 && !/replica3 is DOWN/.test(haproxyLog); i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 500));
     const { ok, failures } = await load.stop();
     assert.match(haproxyLog, /Server replicas\/replica3 is DOWN/);
-    assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} calls failed`);
+    // Calls made after it was gone went to the other replicas: a refused
+    // connection is retried elsewhere, and the replica is out at once.
+    const late = failures
+      .filter((f) => f.startedAt > goneAt)
+      .map((f) => `+${(f.startedAt - goneAt).toFixed(1)} ms: ${f.message}`);
+    assert.deepEqual(
+      late,
+      [],
+      `${late.length} of ${failures.length} failed calls were made after the replica was gone`,
+    );
     assert.ok(ok > 100, `only ${ok} calls went through`);
   });
 });

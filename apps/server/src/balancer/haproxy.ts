@@ -11,8 +11,21 @@ export interface HaproxyOptions {
   frontPort: number;
   /** The replicas, as host:port. */
   replicas: readonly string[];
-  /** Active health check period: a replica failing two in a row is taken out. @default 500 */
+  /** Active health check period: a replica failing one is taken out. @default 500 */
   checkIntervalMs?: number;
+}
+
+/** HAProxy's health check period when none is given: short, so a draining replica leaves within half a second. */
+export const DEFAULT_CHECK_INTERVAL_MS = 500;
+
+/**
+ * The DRAIN_DELAY_MS a replica behind this HAProxy needs: it keeps serving
+ * after SIGTERM until HAProxy has taken it out. One check period until the
+ * next check sees its 503 (`fall 1`), and as much again three times over
+ * for a check that runs late on a loaded machine.
+ */
+export function replicaDrainDelayMs(checkIntervalMs = DEFAULT_CHECK_INTERVAL_MS): number {
+  return 4 * checkIntervalMs;
 }
 
 export interface StartOptions {
@@ -25,7 +38,7 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
   const values: Record<string, string> = {
     FRONT_ADDRESS: options.frontAddress ?? "127.0.0.1",
     FRONT_PORT: String(options.frontPort),
-    CHECK_INTERVAL_MS: String(options.checkIntervalMs ?? 500),
+    CHECK_INTERVAL_MS: String(options.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS),
     SERVERS: options.replicas.map((address, i) => `    server replica${i + 1} ${address}`).join("\n"),
   };
   return readFileSync(TEMPLATE, "utf8").replace(/\$\{(\w+)\}/g, (_, key: string) => {

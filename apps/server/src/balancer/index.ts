@@ -1,3 +1,10 @@
 export { freePort } from "./free-port.js";
-export { type HaproxyOptions, renderHaproxyConfig, type StartOptions, startHaproxy } from "./haproxy.js";
+export {
+  DEFAULT_CHECK_INTERVAL_MS,
+  type HaproxyOptions,
+  renderHaproxyConfig,
+  replicaDrainDelayMs,
+  type StartOptions,
+  startHaproxy,
+} from "./haproxy.js";
 export { type Replicas, type ReplicasOptions, startReplicas } from "./replicas.js";

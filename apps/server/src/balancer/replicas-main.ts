@@ -3,7 +3,7 @@
 // Ctrl-C stops them all.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { startHaproxy } from "./haproxy.js";
+import { replicaDrainDelayMs, startHaproxy } from "./haproxy.js";
 import { startReplicas } from "./replicas.js";
 
 const REPLICAS = 3;
@@ -16,7 +16,11 @@ const frontPort = Number(process.env.CLUSTER_PORT ?? 8080);
 const { children, addresses } = await startReplicas({
   count: REPLICAS,
   command: [process.execPath, "--conditions=source", "--import", "tsx", MAIN],
-  env: webRoot ? { WEB_ROOT: webRoot } : {},
+  env: {
+    // Each replica serves on after SIGTERM until HAProxy's check has taken it out.
+    DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS ?? String(replicaDrainDelayMs()),
+    ...(webRoot ? { WEB_ROOT: webRoot } : {}),
+  },
 });
 children.push(await startHaproxy({ frontAddress: "0.0.0.0", frontPort, replicas: addresses }));
 console.log(

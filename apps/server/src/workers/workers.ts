@@ -1,9 +1,10 @@
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
-import { AggregatorRegistry, type Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Registry } from "prom-client";
 import type { ServerConfig } from "../config.js";
 import { onShutdownSignals } from "../shutdown-signals.js";
+import { createRestartBackoff } from "./restart-backoff.js";
 
 /** How many processes serve the port: WORKERS, or one per core. */
 export function workerCount(config: Pick<ServerConfig, "workers">): number {
@@ -12,9 +13,7 @@ export function workerCount(config: Pick<ServerConfig, "workers">): number {
 
 const METRICS_REQUEST = "greeter:metrics-request";
 const METRICS_RESPONSE = "greeter:metrics-response";
-/** A worker that dies this soon after starting is failing to start, not crashing under load: do not loop. */
-const STARTUP_FAILURE_MS = 5_000;
-const RESTART_DELAY_MS = 1_000;
+const FATAL_STARTUP = "greeter:fatal-startup";
 
 interface MetricsRequest {
   type: typeof METRICS_REQUEST;
@@ -26,27 +25,77 @@ interface MetricsResponse {
   text?: string;
   error?: string;
 }
+interface FatalStartup {
+  type: typeof FATAL_STARTUP;
+  message: string;
+}
+type WorkerMessage = MetricsRequest | FatalStartup;
 
 /**
  * The primary of a cluster: forks the workers (each a whole Greeter server
  * on the shared port; node:cluster hands out connections round-robin),
  * replaces a worker that dies, answers the workers' requests for the
- * cluster's metrics (prom-client's AggregatorRegistry sums every worker's),
- * and on SIGTERM/SIGINT passes the signal to every worker — each drains as a
+ * cluster's metrics (prom-client's AggregatorRegistry sums every worker's,
+ * and the primary adds its own, `greeter_worker_restarts_total`), and on
+ * SIGTERM/SIGINT passes the signal to every worker — each drains as a
  * single server does — and exits 0 once all have.
+ *
+ * A dead worker is replaced after a growing delay (see
+ * {@link createRestartBackoff}) while the others go on serving: a crash
+ * loop, one bad input killing worker after worker, costs capacity, never
+ * the port. The primary stops (exit 1, one fatal line) only for a fault
+ * that would fail every worker alike, with no worker listening: a worker
+ * reports that it could not start (a port it cannot bind, a file it cannot
+ * read), or as many workers in a row as the cluster has exit with an error
+ * before listening (a module that fails to load).
  */
-export function runPrimary(config: ServerConfig, log: Logger): void {
+export function runPrimary(config: ServerConfig, log: Logger, backoff = createRestartBackoff()): void {
   const count = workerCount(config);
   const aggregator = new AggregatorRegistry();
+  const own = new Registry();
+  const restarts = new Counter({
+    name: "greeter_worker_restarts_total",
+    help: "Workers the cluster's primary replaced after they died (crashed, were killed, or exited on their own).",
+    registers: [own],
+  });
   const started = new Map<Worker, number>();
+  const listening = new Set<Worker>();
+  let startFailures = 0;
   let stopping = false;
 
+  const stop = (reason: string): void => {
+    log.fatal(`${reason}; stopping`);
+    stopping = true;
+    process.exitCode = 1;
+    for (const w of started.keys()) w.process.kill("SIGTERM");
+    if (started.size === 0) process.exit();
+  };
+
+  const clusterMetrics = async (): Promise<string> => {
+    const [workers, primary] = await Promise.all([aggregator.clusterMetrics(), own.metrics()]);
+    return `${workers.endsWith("\n") || workers === "" ? workers : `${workers}\n`}${primary}`;
+  };
+
   const fork = (): void => {
+    if (stopping) return;
     const worker = cluster.fork();
     started.set(worker, Date.now());
-    worker.on("message", (message: MetricsRequest) => {
+    worker.on("listening", () => {
+      listening.add(worker);
+      startFailures = 0;
+    });
+    worker.on("message", (message: WorkerMessage) => {
+      if (message?.type === FATAL_STARTUP) {
+        const reason = `worker ${worker.process.pid} cannot start: ${message.message}`;
+        // With workers serving, the configuration and the port are fine: a
+        // failure of one new worker (out of file descriptors, say) is
+        // replaced like a crash when it exits, not a reason to stop them.
+        if (listening.size > 0) log.error(reason);
+        else if (!stopping) stop(reason);
+        return;
+      }
       if (message?.type !== METRICS_REQUEST) return;
-      aggregator.clusterMetrics().then(
+      clusterMetrics().then(
         (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text } satisfies MetricsResponse),
         (e: Error) =>
           worker.send({ type: METRICS_RESPONSE, id: message.id, error: e.message } satisfies MetricsResponse),
@@ -55,7 +104,8 @@ export function runPrimary(config: ServerConfig, log: Logger): void {
   };
 
   cluster.on("exit", (worker, code, signal) => {
-    const since = started.get(worker) ?? 0;
+    const livedMs = Date.now() - (started.get(worker) ?? Date.now());
+    const listened = listening.delete(worker);
     started.delete(worker);
     if (stopping) {
       if (started.size === 0) {
@@ -64,16 +114,20 @@ export function runPrimary(config: ServerConfig, log: Logger): void {
       }
       return;
     }
-    if (Date.now() - since < STARTUP_FAILURE_MS && code !== 0) {
-      log.fatal({ pid: worker.process.pid, code, signal }, "a worker failed to start; stopping");
-      stopping = true;
-      for (const w of started.keys()) w.process.kill("SIGTERM");
-      process.exitCode = 1;
-      if (started.size === 0) process.exit();
+    // Killed by a signal (the kernel's OOM killer, a person) says nothing
+    // about the start-up; an error exit before listening does.
+    if (!listened && signal === null && code !== 0) startFailures++;
+    if (startFailures >= count && listening.size === 0) {
+      stop(`${startFailures} workers in a row exited with an error before listening (the last: code ${code})`);
       return;
     }
-    log.error({ pid: worker.process.pid, code, signal }, `worker died; starting another in ${RESTART_DELAY_MS} ms`);
-    setTimeout(fork, RESTART_DELAY_MS);
+    const delayMs = backoff.next(livedMs);
+    restarts.inc();
+    log.error(
+      { worker: worker.process.pid, code, signal, livedMs, delayMs },
+      `worker died (${signal ?? `exit code ${code}`}); starting another in ${delayMs} ms`,
+    );
+    setTimeout(fork, delayMs);
   });
 
   onShutdownSignals({
@@ -92,6 +146,19 @@ export function runPrimary(config: ServerConfig, log: Logger): void {
 
   log.info(`starting ${count} workers on one port`);
   for (let i = 0; i < count; i++) fork();
+}
+
+/**
+ * In a worker that could not start (the port cannot be bound, a file cannot
+ * be read): tells the primary, which stops the cluster instead of starting
+ * worker after worker into the same error, then exits 1.
+ */
+export function reportFatalStartup(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.exitCode = 1;
+  if (!process.send) process.exit();
+  // Exit once the message is handed to the channel (or it failed to be).
+  process.send({ type: FATAL_STARTUP, message } satisfies FatalStartup, () => process.exit());
 }
 
 /**

@@ -107,14 +107,16 @@ describe("deploy/kubernetes", () => {
   });
 
   test("the drain fits in the termination grace period", () => {
+    // A preStop `sleep` or the server's own DRAIN_DELAY_MS: either keeps
+    // new calls served while the endpoint removal spreads.
     const preStop = container?.lifecycle?.preStop?.exec?.command ?? [];
-    assert.equal(preStop[0], "sleep");
-    const preStopMs = Number(preStop[1]) * 1_000;
-    assert.ok(preStopMs >= 1_000, "a preStop pause lets endpoints update before the drain");
+    const preStopMs = preStop[0] === "sleep" ? Number(preStop[1]) * 1_000 : 0;
+    const pauseMs = preStopMs + config.drainDelayMs;
+    assert.ok(pauseMs >= 1_000, "a pause lets endpoints update before the drain");
     const graceMs = (pod?.terminationGracePeriodSeconds ?? 30) * 1_000;
     assert.ok(
-      preStopMs + config.shutdownGraceMs + 1_000 <= graceMs,
-      `preStop ${preStopMs} ms + SHUTDOWN_GRACE_MS ${config.shutdownGraceMs} ms must end before the kubelet's SIGKILL at ${graceMs} ms`,
+      pauseMs + config.shutdownGraceMs + 1_000 <= graceMs,
+      `preStop ${preStopMs} ms + DRAIN_DELAY_MS ${config.drainDelayMs} ms + SHUTDOWN_GRACE_MS ${config.shutdownGraceMs} ms must end before the kubelet's SIGKILL at ${graceMs} ms`,
     );
     assert.ok(config.maxConnectionAgeMs > 0, "connections age out, so dns:/// clients find new pods");
   });
