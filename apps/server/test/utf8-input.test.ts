@@ -22,7 +22,7 @@ for (const fastPath of [true, false]) {
       fetch(`${server.url}/greeter.v1.Greeter/Greet`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body,
+        body: new Uint8Array(body),
       });
 
     it("Connect unary over HTTP/1.1: INVALID_ARGUMENT", async () => {
