@@ -169,7 +169,7 @@ const SETTINGS = {
   },
   memoryLimitBytes: {
     env: "MEMORY_LIMIT_BYTES",
-    help: "Memory (RSS) the process may use. From 80% of it (or half of V8's heap limit) new calls are refused with UNAVAILABLE; from 90% (58% of the heap limit) the connection holding the most is closed. 0 = the heap limit alone. The default is the container's memory limit, if any.",
+    help: "Memory the process may hold: V8's heap plus the Buffers outside it (not RSS, which the allocator rarely gives back). From 80% of it (or half of V8's heap limit) new calls are refused with UNAVAILABLE; from 90% (58% of the heap limit) the connection holding the most is closed. 0 = the heap limit alone. The default is the container's memory limit, if any.",
     default: undefined,
     parse: (raw: string) => integer(raw, 0, Number.MAX_SAFE_INTEGER),
   },

@@ -41,7 +41,7 @@ export interface OverloadDefences {
  * second at most, so a flood does not become a log flood).
  */
 export function createOverloadDefences(config: ServerConfig, logger: Logger, registry: Registry): OverloadDefences {
-  const memoryGuard = createMemoryGuard({ rssLimitBytes: config.memoryLimitBytes });
+  const memoryGuard = createMemoryGuard({ limitBytes: config.memoryLimitBytes });
   const budget = createByteBudget({
     perConnectionBytes: config.requestBufferPerConnectionBytes,
     totalBytes: config.requestBufferTotalBytes,

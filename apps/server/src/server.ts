@@ -5,7 +5,7 @@ import { setDefaultHighWaterMark } from "node:stream";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { createConnectNodeCompletions, createFastPath, meterRequestBody } from "@greeter/connect-fast-path";
+import { createConnectNodeCompletions, createFastPath, meterRequestBody, takeTurns } from "@greeter/connect-fast-path";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
@@ -135,6 +135,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         if (ahead.handle(req, res)) return;
         encodeGrpcMessagesAsSpecified(req.headers, res);
         meterRequestBody(req, overload.requestBudget);
+        takeTurns(res);
         dual(req, res);
       };
       onePort = createOnePortServer(listener, {

@@ -10,4 +10,5 @@ export {
 } from "./fast-path.js";
 export { encodeGrpcMessage } from "./shared/envelopes.js";
 export { meterRequestBody } from "./shared/request-meter.js";
+export { takeTurns, WRITES_PER_TURN } from "./shared/take-turns.js";
 export type { RequestBudget } from "./shared/unary-call.js";

@@ -21,6 +21,7 @@ import {
   type ServerStreamInvoker,
   type ServerStreamRoute,
 } from "./shared/server-stream-chain.js";
+import { WRITES_PER_TURN } from "./shared/take-turns.js";
 import {
   type CallLimits,
   checkWriteSize,
@@ -203,6 +204,7 @@ class ServerStreamCall {
   /** The error the call ended with, if it did not end well. */
   private endedWith: ConnectError | undefined;
   private bytesOut = 0;
+  private messagesThisTurn = 0;
   /** Resumes a loop waiting for the stream's buffer to drain. */
   private wake: (() => void) | undefined;
 
@@ -267,6 +269,14 @@ class ServerStreamCall {
       this.bytesOut += frame.byteLength;
       info.bytesOut = this.bytesOut;
       if (!this.res.write(frame)) await this.drained();
+      // Node takes about 64 KiB of a stream before a write returns false, and
+      // until then each message follows the last in the microtask queue: let
+      // the event loop turn now and then, or streams that start together
+      // keep every other client (and the memory guard's timer) waiting.
+      else if (++this.messagesThisTurn === WRITES_PER_TURN) {
+        this.messagesThisTurn = 0;
+        await new Promise(setImmediate);
+      }
     }
   }
 

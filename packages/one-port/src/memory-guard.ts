@@ -10,8 +10,10 @@ export type MemoryPressure = "normal" | "shed" | "critical";
 
 /** One reading of the process's memory. */
 export interface MemorySample {
-  /** Resident set size: V8's heap, Buffers and everything else. */
+  /** Resident set size: V8's heap, Buffers and everything else (reported, not judged: see `limitBytes`). */
   rssBytes: number;
+  /** Memory held outside V8's heap by objects on it: Buffers, above all. */
+  externalBytes: number;
   /** Live and not yet collected objects on V8's heap. */
   heapUsedBytes: number;
   /** The heap size at which V8 gives up and the process dies (`--max-old-space-size`, or Node's default). */
@@ -20,18 +22,21 @@ export interface MemorySample {
 
 export interface MemoryGuardOptions {
   /**
-   * The memory the process may use in all (its RSS), in bytes; 0 = no RSS
-   * limit, the heap limit alone counts.
+   * The memory the process may hold, in bytes: V8's heap plus the Buffers
+   * and other memory its objects hold outside it. Not RSS, which the
+   * allocator rarely gives back: judged by RSS, a server that freed what an
+   * attack made it hold would look full long after, and go on closing
+   * connections. 0 = no such limit, V8's heap limit alone counts.
    * @default the container's memory limit (`process.constrainedMemory()`), or 0 outside one
    */
-  rssLimitBytes?: number;
+  limitBytes?: number;
   /**
-   * From this fraction of the RSS limit on, new calls are refused.
+   * From this fraction of `limitBytes` on, new calls are refused.
    * @default 0.8
    */
   shedAt?: number;
   /**
-   * From this fraction of the RSS limit on, the connections holding the
+   * From this fraction of `limitBytes` on, the connections holding the
    * most (see `OnePortServer`) are also closed, one per reading, until it
    * falls.
    * @default 0.9
@@ -79,11 +84,12 @@ export const memoryGuardDefaults = {
 } as const;
 
 function readMemory(): MemorySample {
-  const heap = getHeapStatistics();
+  const usage = process.memoryUsage();
   return {
-    rssBytes: process.memoryUsage.rss(),
-    heapUsedBytes: heap.used_heap_size,
-    heapLimitBytes: heap.heap_size_limit,
+    rssBytes: usage.rss,
+    externalBytes: usage.external,
+    heapUsedBytes: usage.heapUsed,
+    heapLimitBytes: getHeapStatistics().heap_size_limit,
   };
 }
 
@@ -98,7 +104,7 @@ export function containerMemoryLimit(): number {
 }
 
 export function createMemoryGuard(options: MemoryGuardOptions = {}): MemoryGuard {
-  const rssLimit = options.rssLimitBytes ?? containerMemoryLimit();
+  const limit = options.limitBytes ?? containerMemoryLimit();
   const shedAt = options.shedAt ?? memoryGuardDefaults.shedAt;
   const criticalAt = options.criticalAt ?? memoryGuardDefaults.criticalAt;
   const heapShedAt = options.heap?.shedAt ?? memoryGuardDefaults.heap.shedAt;
@@ -111,11 +117,11 @@ export function createMemoryGuard(options: MemoryGuardOptions = {}): MemoryGuard
   const check = (): MemoryPressure => {
     last = sample();
     const heap = last.heapLimitBytes > 0 ? last.heapUsedBytes / last.heapLimitBytes : 0;
-    const rss = rssLimit > 0 ? last.rssBytes / rssLimit : 0;
+    const held = limit > 0 ? (last.heapUsedBytes + last.externalBytes) / limit : 0;
     pressure =
-      heap >= heapCriticalAt || rss >= criticalAt
+      heap >= heapCriticalAt || held >= criticalAt
         ? "critical"
-        : heap >= heapShedAt || rss >= shedAt
+        : heap >= heapShedAt || held >= shedAt
           ? "shed"
           : "normal";
     if (pressure === "critical") for (const listener of listeners) listener();

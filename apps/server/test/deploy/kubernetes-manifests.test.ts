@@ -121,6 +121,21 @@ describe("deploy/kubernetes", () => {
     assert.ok(config.maxConnectionAgeMs > 0, "connections age out, so dns:/// clients find new pods");
   });
 
+  test("the memory guard's limit leaves the pod room for what Node's HTTP/2 holds outside it", () => {
+    const limit = container?.resources?.limits?.memory;
+    const mi = /^(\d+)Mi$/.exec(String(limit))?.[1];
+    assert.ok(mi, `the pod's memory limit in Mi: ${limit}`);
+    const podBytes = Number(mi) * 1024 * 1024;
+    // Under the stalled-stream attack RSS reached about twice the guard's
+    // limit (apps/server/test/attacks): half the pod at most.
+    assert.ok(config.memoryLimitBytes !== undefined && config.memoryLimitBytes > 0, "MEMORY_LIMIT_BYTES is set");
+    assert.ok(
+      config.memoryLimitBytes <= podBytes / 2,
+      `MEMORY_LIMIT_BYTES ${config.memoryLimitBytes} ≤ half of ${limit}`,
+    );
+    assert.ok(config.requestBufferTotalBytes <= config.memoryLimitBytes / 2, "request buffers fit well inside it");
+  });
+
   test("runs as non-root, read-only, without capabilities", () => {
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
     assert.ok((pod?.securityContext?.runAsUser ?? 0) > 0);

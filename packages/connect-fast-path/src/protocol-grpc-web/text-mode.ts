@@ -5,6 +5,7 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
 import { LeanHeaders } from "../shared/lean-headers.js";
+import { takeTurns } from "../shared/take-turns.js";
 import { decodeBase64Stream } from "./base64-frames.js";
 
 /** `application/grpc-web-text`, with or without `+proto`: the base64 mode of Google's grpc-web runtime. */
@@ -46,6 +47,7 @@ async function serve(
 ): Promise<void> {
   const abort = new AbortController();
   res.once("close", () => abort.abort());
+  takeTurns(res);
   const header = new LeanHeaders(req.headers);
   header.set("content-type", "application/grpc-web+proto");
   try {
