@@ -173,3 +173,77 @@ describe("drain", () => {
     await assert.rejects(stuck, /socket hang up|ECONNRESET/);
   });
 });
+
+describe("the same head limits on both HTTP versions", () => {
+  let op: OnePortServer;
+  let port: number;
+  before(async () => {
+    op = createOnePortServer(versionEcho, { maxHeaderFields: 20 });
+    port = await listen(op);
+  });
+  after(async () => {
+    await op.drain(100);
+  });
+
+  const fields = (n: number): Record<string, string> =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-field-${i}`, "1"]));
+
+  it("HTTP/1.1: a request with more header fields than allowed gets 431, one within the limit is served", async () => {
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port, path: "/", headers, agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on("error", reject);
+      });
+    assert.equal(await status(fields(40)), 431);
+    assert.equal(await status(fields(10)), 200);
+  });
+
+  it("HTTP/2: the same request is refused, one within the limit is served", async () => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", () => {});
+    try {
+      const refused = await new Promise<string>((resolve) => {
+        const stream = session.request({ ":path": "/", ...fields(40) });
+        stream.on("response", (h) => resolve(`status ${h[":status"]}`));
+        stream.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+        stream.on("close", () => resolve(`reset ${stream.rstCode}`));
+        stream.end();
+      });
+      assert.doesNotMatch(refused, /^status 200/);
+      assert.equal(await h2Get(session, "/"), "HTTP/2.0");
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("a request head over 16 KiB is refused on both versions", async () => {
+    const long = { "x-long": "a".repeat(20_000) };
+    const h1 = await new Promise<number>((resolve) => {
+      http
+        .get({ host: "127.0.0.1", port, path: "/", headers: long, agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on("error", () => resolve(0));
+    });
+    assert.equal(h1, 431);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", () => {});
+    try {
+      const h2 = await new Promise<string>((resolve) => {
+        const stream = session.request({ ":path": "/", ...long });
+        stream.on("response", (h) => resolve(`status ${h[":status"]}`));
+        stream.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+        stream.on("close", () => resolve(`reset ${stream.rstCode}`));
+        stream.end();
+      });
+      assert.doesNotMatch(h2, /^status 200/);
+    } finally {
+      session.destroy();
+    }
+  });
+});

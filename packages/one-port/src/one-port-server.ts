@@ -84,6 +84,13 @@ export interface OnePortServerOptions extends SessionLifecycleOptions {
    */
   http2Settings?: http2.Settings;
   /**
+   * Header fields one request may carry, on either HTTP version: more get
+   * 431 over HTTP/1.1 (Node alone would drop the extra ones silently) and a
+   * reset stream over HTTP/2 (Node's `maxHeaderListPairs`).
+   * @default 128 (Node's HTTP/2 default)
+   */
+  maxHeaderFields?: number;
+  /**
    * Sheds load when memory runs short (`createMemoryGuard`). Under `shed`
    * pressure every new request is answered with `refuse`'s answer before
    * anything reads it, on either HTTP version; calls in flight go on. Under
@@ -147,6 +154,7 @@ export interface OnePortServer {
 
 /** The HTTP/1.1 knobs a drain and the timeouts need. */
 interface Http1Controls {
+  maxHeadersCount: number | null;
   keepAliveTimeout: number;
   headersTimeout: number;
   requestTimeout: number;
@@ -161,6 +169,7 @@ const DEFAULTS = {
   maxConnections: 10_000,
   maxConnectionsPerAddress: 256,
   http2Settings: { maxConcurrentStreams: 100, maxHeaderListSize: 16_384 },
+  maxHeaderFields: 128,
 } satisfies OnePortServerOptions;
 
 const defaultRefuse = (): Refusal => ({
@@ -229,6 +238,12 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   const handle: DualRequestListener = (req, res) => {
     if (req.httpVersionMajor === 1) {
       const response = res as ServerResponse;
+      if (req.rawHeaders.length > 2 * opts.maxHeaderFields) {
+        response.shouldKeepAlive = false;
+        response.writeHead(431, { "content-type": "text/plain; charset=utf-8" });
+        response.end(`a request may carry at most ${opts.maxHeaderFields} header fields\n`);
+        return;
+      }
       if (draining) response.shouldKeepAlive = false;
       else latestResponse.set(req.socket, response);
       if (memoryGuard && memoryGuard.pressure !== "normal" && !keepServing?.(req.url ?? "")) {
@@ -281,37 +296,47 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
         list.filter((s) => !s.closed),
       );
   };
-  const take: StreamTaker | undefined =
-    takeStream || memoryGuard
-      ? (stream, headers) => {
-          if (memoryGuard) {
-            if (memoryGuard.pressure !== "normal" && !keepServing?.(headers[":path"] ?? "")) {
-              const peer = peerOf(stream.session?.socket);
-              onOverload?.({ action: "refused", httpVersion: "2", path: headers[":path"] ?? "", peer });
-              const answer = refuse(headers, peer);
-              stream.on("error", () => {});
-              stream.respond({ ":status": answer.status, ...answer.headers }, { endStream: answer.body === undefined });
-              if (answer.body !== undefined) stream.end(answer.body);
-              // Nothing of the request is wanted: stop the client sending it.
-              stream.close(http2.constants.NGHTTP2_NO_ERROR);
-              return true;
-            }
-            noteStream(stream);
-          }
-          if (!takeStream?.(stream, headers)) return false;
-          streamsTaken++;
-          return true;
-        }
-      : undefined;
+  const maxHeaderListSize = opts.http2Settings.maxHeaderListSize ?? DEFAULTS.http2Settings.maxHeaderListSize;
+  // Every HTTP/2 stream passes here before anything reads it.
+  const take: StreamTaker = (stream, headers) => {
+    if (headerListSize(headers) > maxHeaderListSize) {
+      answerStream(stream, {
+        status: 431,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+        body: `a request head may be at most ${maxHeaderListSize} bytes\n`,
+      });
+      return true;
+    }
+    if (memoryGuard) {
+      if (memoryGuard.pressure !== "normal" && !keepServing?.(headers[":path"] ?? "")) {
+        const peer = peerOf(stream.session?.socket);
+        onOverload?.({ action: "refused", httpVersion: "2", path: headers[":path"] ?? "", peer });
+        answerStream(stream, refuse(headers, peer));
+        return true;
+      }
+      noteStream(stream);
+    }
+    if (!takeStream?.(stream, headers)) return false;
+    streamsTaken++;
+    return true;
+  };
 
   if (opts.tls) {
     const { cert, key, clientCa } = opts.tls;
     const clientAuth = clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {};
     const secure = http2.createSecureServer(
-      { cert, key, ...clientAuth, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
+      {
+        cert,
+        key,
+        ...clientAuth,
+        allowHTTP1: true,
+        ALPNProtocols: ["h2", "http/1.1"],
+        settings: opts.http2Settings,
+        maxHeaderListPairs: opts.maxHeaderFields,
+      },
       handle,
     );
-    if (take) offerStreamsFirst(secure, take);
+    offerStreamsFirst(secure, take);
     // Counted on the TCP connection, before the TLS handshake spends CPU on it.
     secure.prependListener("connection", (socket: Socket) => perAddress.admit(socket));
     secure.on("secureConnection", (socket: TLSSocket) => trackSocket(socket));
@@ -328,8 +353,8 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       { connectionsCheckingInterval: CHECK_INTERVAL_MS, maxHeaderSize: opts.http2Settings.maxHeaderListSize },
       handle,
     );
-    const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
-    if (take) offerStreamsFirst(h2, take);
+    const h2 = http2.createServer({ settings: opts.http2Settings, maxHeaderListPairs: opts.maxHeaderFields }, handle);
+    offerStreamsFirst(h2, take);
     h2.on("session", trackSession);
     // The HTTP/1.1 server never listens itself, but Node starts its
     // idle/headers timeout bookkeeping on 'listening': without it,
@@ -352,6 +377,8 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     http1 = h1;
   }
   if (opts.maxConnections > 0) server.maxConnections = opts.maxConnections;
+  // One more than allowed, so that a request over the limit shows in rawHeaders (see handle).
+  http1.maxHeadersCount = opts.maxHeaderFields + 1;
   http1.keepAliveTimeout = opts.keepAliveTimeoutMs;
   http1.headersTimeout = opts.headersTimeoutMs;
   http1.requestTimeout = opts.requestTimeoutMs;
@@ -427,6 +454,30 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     },
     drain,
   };
+}
+
+/**
+ * A head's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113
+ * §6.5.2: each field's name and value, plus 32): the decoded size, which
+ * HTTP/1.1's limit counts too. Node's own check counts what arrived on the
+ * wire, HPACK-compressed, so a 20 KB head of compressible text passed it.
+ */
+function headerListSize(headers: IncomingHttpHeaders): number {
+  let size = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    size += name.length + 32 + (Array.isArray(value) ? value.join("").length : value.length);
+  }
+  return size;
+}
+
+/** Answers a stream at once, without reading its request, and stops the client sending it. */
+function answerStream(stream: ServerHttp2Stream, answer: Refusal): void {
+  stream.on("error", () => {});
+  stream.respond({ ":status": answer.status, ...answer.headers }, { endStream: answer.body === undefined });
+  if (answer.body !== undefined) stream.end(answer.body);
+  stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }
 
 type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => void;
