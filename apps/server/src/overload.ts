@@ -12,12 +12,10 @@ import {
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
+import type { SampledWarn } from "./refusals.js";
 
 /** Paths that keep answering while the server sheds load: probes, and what an operator watches. */
 const KEEP_SERVING = /^\/(healthz|metrics|grpc\.health\.v1\.Health\/)/;
-
-/** At most this many warn lines a second about refused calls; the rest are counted and said in the next one. */
-const WARN_LINES_PER_SECOND = 5;
 
 const SHED_MESSAGE = "the server is short of memory; retry later";
 
@@ -40,13 +38,17 @@ export interface OverloadDefences {
  * `greeter_request_budget_refused_total`, and logged at warn (a few lines a
  * second at most, so a flood does not become a log flood).
  */
-export function createOverloadDefences(config: ServerConfig, logger: Logger, registry: Registry): OverloadDefences {
+export function createOverloadDefences(
+  config: ServerConfig,
+  logger: Logger,
+  warn: SampledWarn,
+  registry: Registry,
+): OverloadDefences {
   const memoryGuard = createMemoryGuard({ limitBytes: config.memoryLimitBytes });
   const budget = createByteBudget({
     perConnectionBytes: config.requestBufferPerConnectionBytes,
     totalBytes: config.requestBufferTotalBytes,
   });
-  const warn = createSampledWarn(logger, WARN_LINES_PER_SECOND);
 
   const overload = new Counter({
     name: "greeter_overload_total",
@@ -150,29 +152,5 @@ function refusal(headers: IncomingHttpHeaders, requestId: string): Refusal {
     status: 503,
     headers: { ...head, "content-type": "application/json" },
     body: JSON.stringify({ code: "unavailable", message: SHED_MESSAGE }),
-  };
-}
-
-/**
- * A warn logger that writes at most `perSecond` lines a second; the lines
- * it holds back are counted and their number joins the next line written.
- */
-function createSampledWarn(logger: Logger, perSecond: number) {
-  let windowStart = 0;
-  let written = 0;
-  let suppressed = 0;
-  return (message: string, fields: Record<string, unknown>): void => {
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      windowStart = now;
-      written = 0;
-    }
-    if (written >= perSecond) {
-      suppressed++;
-      return;
-    }
-    written++;
-    logger.warn({ ...fields, suppressedSinceLast: suppressed }, message);
-    suppressed = 0;
   };
 }

@@ -2,10 +2,17 @@ import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setDefaultHighWaterMark } from "node:stream";
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { createConnectNodeCompletions, createFastPath, meterRequestBody, takeTurns } from "@greeter/connect-fast-path";
+import {
+  createConnectNodeCompletions,
+  createFastPath,
+  meterRequestBody,
+  type NodeRequest,
+  type NodeResponse,
+  takeTurns,
+} from "@greeter/connect-fast-path";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
@@ -15,6 +22,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
+import { type ChainEntered, chainEnteredKey, markChainEntered, watchConnectNodeCall } from "./connect-node-refusals.js";
 import { EXPOSED_HEADERS, registerCors } from "./cors.js";
 import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
 import { createServerInterceptors } from "./interceptors.js";
@@ -24,6 +32,7 @@ import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
 import { createOverloadDefences } from "./overload.js";
 import { useFastUtf8Encoding } from "./protobuf-utf8.js";
+import { createRefusalReporter, createSampledWarn } from "./refusals.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
@@ -40,6 +49,20 @@ const STREAM_HIGH_WATER_MARK = 16 * 1024;
 
 /** Time left, at the end of the grace period, for streams to send their UNAVAILABLE status. */
 const STREAM_CUTOFF_MARGIN_MS = 200;
+
+/** The request paths of every method `register` adds to a router. */
+function rpcPathsOf(register: (router: ConnectRouter) => void): Set<string> {
+  const router = createConnectRouter();
+  register(router);
+  return new Set(router.handlers.map((h) => h.requestPath));
+}
+
+/** The protocol a content type names, as the logs and metrics name it. */
+function protocolOfContentType(contentType: string | undefined): string {
+  if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
+  if (contentType?.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}
 
 /** A built, not yet listening, Greeter server. */
 export interface GreeterServer {
@@ -87,7 +110,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const { logger, rpc: rpcLogger, output: logOutput } = createLoggers(config, options.logDestination);
   const metrics = createMetricsRegistry();
   if (logOutput) registerLogOutputMetrics(metrics, logOutput.stats);
-  const overload = createOverloadDefences(config, logger, metrics);
+  const warnSampled = createSampledWarn(logger);
+  const refusals = createRefusalReporter(warnSampled, metrics);
+  const overload = createOverloadDefences(config, logger, warnSampled, metrics);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
   const interceptors = createServerInterceptors(config, {
     logger: rpcLogger,
@@ -115,8 +140,26 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     // The request id interceptor's header: a new value on every response.
     neverIndexedHeaders: ["x-request-id"],
     requestBudget: overload.requestBudget,
+    onRefused: refusals.onRefused,
   };
   const fastPath = config.fastPath ? createFastPath(front) : undefined;
+
+  // Calls connect-node refuses before its interceptors: watched, so that
+  // they are counted, logged and answered with a request id, as the fast
+  // path's are (connect-node-refusals.ts).
+  const rpcPaths = rpcPathsOf(routes.register);
+  const chainMarks = new WeakMap<object, ChainEntered>();
+  const watchRefusals = (req: NodeRequest, res: NodeResponse): void => {
+    const procedure = (req.url ?? "").split("?")[0] ?? "";
+    if (!rpcPaths.has(procedure)) return;
+    const mark = { entered: false };
+    chainMarks.set(req, mark);
+    // Now: an HTTP/2 request's socket is gone once its stream has closed.
+    const peer = `${req.socket?.remoteAddress}:${req.socket?.remotePort}`;
+    watchConnectNodeCall(req, res, mark, (refusal) =>
+      refusals.record({ ...refusal, procedure, protocol: protocolOfContentType(req.headers["content-type"]), peer }),
+    );
+  };
   const ahead = fastPath ?? createConnectNodeCompletions(front);
 
   const app = Fastify({
@@ -136,6 +179,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         encodeGrpcMessagesAsSpecified(req.headers, res);
         meterRequestBody(req, overload.requestBudget);
         takeTurns(res);
+        watchRefusals(req, res);
         dual(req, res);
       };
       onePort = createOnePortServer(listener, {
@@ -162,10 +206,13 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   await app.register(fastifyConnectPlugin, {
     routes: routes.register,
     ...routerOptions,
+    interceptors: [markChainEntered, ...interceptors],
     contextValues: (request) =>
-      createContextValues().set(callInfoKey, {
-        peer: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
-      }),
+      createContextValues()
+        .set(callInfoKey, {
+          peer: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
+        })
+        .set(chainEnteredKey, chainMarks.get(request.raw)),
   });
 
   app.get("/healthz", (_request, reply) => {

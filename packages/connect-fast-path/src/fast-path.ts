@@ -22,7 +22,7 @@ import { InflightCalls } from "./shared/call-context.js";
 import type { CorsPolicy } from "./shared/cors.js";
 import { offerRawStream } from "./shared/raw-http2-exchange.js";
 import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
-import type { CallLimits, RequestBudget, UnaryRoute } from "./shared/unary-call.js";
+import type { CallLimits, EarlyRefusal, RequestBudget, UnaryRoute } from "./shared/unary-call.js";
 
 /**
  * How to build a fast path. Everything but `routes` has a default, and the
@@ -69,6 +69,16 @@ export interface FastPathOptions
    * Default: none (only `readMaxBytes` bounds a message).
    */
   requestBudget?: RequestBudget;
+  /**
+   * Told of every call this package refuses before the interceptors run (a
+   * broken envelope, a message over the limit, a bad timeout, a spent
+   * budget), which the interceptors therefore never count or log. What it
+   * returns goes out with the error: in the trailers for gRPC and gRPC-Web
+   * (a Trailers-Only answer stays one frame), in the headers for Connect
+   * unary. Give it a request id that names the log line it writes.
+   * Default: none.
+   */
+  onRefused?: (refusal: EarlyRefusal) => Record<string, string> | undefined;
 }
 
 /** The defaults of {@link FastPathOptions}, in one place. */
@@ -168,6 +178,7 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     // object as it is, where `{}` would be merged into a new one per call.
     binaryOptions: options.binaryOptions,
     requestBudget: options.requestBudget,
+    onRefused: options.onRefused,
     cors: {
       allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,
       exposedHeaders: options.corsExposedHeaders ?? fastPathDefaults.corsExposedHeaders,

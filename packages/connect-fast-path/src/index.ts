@@ -11,4 +11,4 @@ export {
 export { encodeGrpcMessage } from "./shared/envelopes.js";
 export { meterRequestBody } from "./shared/request-meter.js";
 export { takeTurns, WRITES_PER_TURN } from "./shared/take-turns.js";
-export type { RequestBudget } from "./shared/unary-call.js";
+export type { EarlyRefusal, RequestBudget } from "./shared/unary-call.js";

@@ -32,6 +32,7 @@ import {
   peerOf,
   plainPostRoute,
   readEnvelopedBody,
+  reportRefusal,
 } from "./shared/unary-call.js";
 
 /** What differs between the protocols on a server stream. */
@@ -156,6 +157,9 @@ export function createServerStreamFastPath(
       });
       const call = new ServerStreamCall(res, context, { head, protocol, encoding, options, method: route.method });
       if (invalid) {
+        // In the head, but for gRPC, whose Trailers-Only answer is one frame.
+        const metadata = protocol.name === "grpc" ? context.responseTrailer : context.responseHeader;
+        reportRefusal(options, req, protocol.name, invalid, metadata);
         call.end(invalid);
         context.finish();
         return;

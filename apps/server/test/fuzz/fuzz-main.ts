@@ -2,8 +2,14 @@
 // loopback port, with many more examples than the test suite's run (1000
 // per operation and phase unless given), a new seed each time (printed, so
 // a failure reproduces), the fast path on.
+// `pnpm fuzz attacks`: the memory attacks, larger (attacks-main.ts).
 import { startTestServer } from "../testing.js";
 import { runSchemathesis } from "./schemathesis.js";
+
+if (process.argv[2] === "attacks") {
+  await import("./attacks-main.js");
+  process.exit();
+}
 
 const examples = Number(process.argv[2] ?? 1000);
 const seed = Math.floor(Math.random() * 2 ** 31);

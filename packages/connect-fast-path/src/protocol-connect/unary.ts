@@ -17,6 +17,7 @@ import {
   type PreparedRoute,
   plainPostRoute,
   readBody,
+  reportRefusal,
   routesByPath,
   runUnaryCall,
   tooLarge,
@@ -58,7 +59,7 @@ export function createConnectUnaryFastPath(
     if (!cors) return false;
 
     readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-      if (body instanceof ConnectError) respondError(res, cors, body, undefined, undefined);
+      if (body instanceof ConnectError) refuse(req, res, cors, body);
       else serve(req, res, route, cors, body, binary);
     });
     return true;
@@ -90,12 +91,12 @@ export function createConnectUnaryFastPath(
     const message = query.get("message") ?? "";
     const base64 = query.get("base64") === "1";
     if (base64 && !isBase64(message)) {
-      respondError(res, cors, notBase64(), undefined, undefined);
+      refuse(req, res, cors, notBase64());
       return true;
     }
     const body = base64 ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
     if (body.byteLength > options.readMaxBytes) {
-      respondError(res, cors, tooLarge(options.readMaxBytes), undefined, undefined);
+      refuse(req, res, cors, tooLarge(options.readMaxBytes));
     } else {
       serve(req, res, route, cors, body, encoding === "proto");
     }
@@ -116,7 +117,7 @@ export function createConnectUnaryFastPath(
     const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
     const invalid = request instanceof ConnectError ? request : timeout.error;
     if (invalid) {
-      respondError(res, cors, invalid, undefined, undefined);
+      refuse(req, res, cors, invalid);
       return;
     }
     let encoding: string | undefined;
@@ -146,6 +147,13 @@ export function createConnectUnaryFastPath(
         send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
       (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
     );
+  }
+
+  /** An error before the interceptors: reported, with what the report adds in the answer's headers. */
+  function refuse(req: FastRequest, res: FastResponse, cors: Record<string, string>, error: ConnectError): void {
+    const header = new Headers();
+    reportRefusal(options, req, "connect", error, header);
+    respondError(res, cors, error, header, undefined);
   }
 
   return { handle };

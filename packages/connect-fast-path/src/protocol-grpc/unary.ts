@@ -28,6 +28,7 @@ import {
   plainPostRoute,
   readBody,
   readEnvelopedBody,
+  reportRefusal,
   routesByPath,
   runUnaryCall,
   type UnaryRoute,
@@ -78,6 +79,17 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
     const reply: Reply = { res, contentType, web, text, cors };
+    /**
+     * An error before the interceptors: reported, with what the report adds
+     * in the head (gRPC-Web) or the trailers (gRPC: a Trailers-Only answer
+     * stays one frame, which is its head).
+     */
+    const refuse = (reply: Reply, error: ConnectError): void => {
+      const trailer = new LeanHeaders();
+      const header = web ? new LeanHeaders() : undefined;
+      reportRefusal(options, req, web ? "grpc-web" : "grpc", error, header ?? trailer);
+      respondError(reply, error, header, trailer);
+    };
     // Text mode: base64 of at most two whole envelopes, which is all
     // parseSingleEnvelope needs to refuse a second message.
     const read = text
@@ -97,7 +109,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         }
       }
       if (body instanceof ConnectError) {
-        respondError(reply, body, undefined, new LeanHeaders());
+        refuse(reply, body);
         return;
       }
       const request = parseSingleEnvelope(body, route.method.input, options);
@@ -105,7 +117,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
       const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
-        respondError(reply, invalid, undefined, new LeanHeaders());
+        refuse(reply, invalid);
         return;
       }
       const call = {

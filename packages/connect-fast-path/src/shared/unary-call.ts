@@ -42,6 +42,38 @@ export interface CallLimits {
   binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
   /** Counts the request bytes held before their message is whole; none if undefined. */
   requestBudget?: RequestBudget;
+  /** Told of each call refused before the interceptors run; see FastPathOptions. */
+  onRefused?: (refusal: EarlyRefusal) => Record<string, string> | undefined;
+}
+
+/** A call refused before the interceptors ran: they never see it, so this is its only trace. */
+export interface EarlyRefusal {
+  /** `/package.Service/Method`. */
+  procedure: string;
+  protocol: "grpc" | "grpc-web" | "connect";
+  error: ConnectError;
+  /** The client's address, e.g. `127.0.0.1:53110`. */
+  peer: string;
+}
+
+/**
+ * Reports a call refused before the interceptors, and adds what the
+ * report returns (a request id, say) to the answer's `metadata`.
+ */
+export function reportRefusal(
+  options: Pick<CallLimits, "onRefused">,
+  req: FastRequest,
+  protocol: EarlyRefusal["protocol"],
+  error: ConnectError,
+  metadata: { set(name: string, value: string): unknown },
+): void {
+  const extra = options.onRefused?.({
+    procedure: (req.url ?? "").split("?")[0] ?? "",
+    protocol,
+    error,
+    peer: peerOf(req),
+  });
+  if (extra) for (const [name, value] of Object.entries(extra)) metadata.set(name, value);
 }
 
 /**
