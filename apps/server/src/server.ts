@@ -132,6 +132,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         maxConnectionsPerAddress: config.maxConnectionsPerAddress,
         http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
         takeStream: fastPath?.takeStream,
+        onResetFlood: (peer) => logger.warn({ peer }, "http2 connection cut: reset flood"),
       });
       return onePort.server as HttpServer;
     },

@@ -9,6 +9,7 @@ import http2, {
 import net, { type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { sniffProtocol } from "./preface.js";
+import { createResetLimit, nodeResetOptions, type ResetLimitOptions } from "./reset-limit.js";
 import { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";
 
 /** A request listener that serves both HTTP/1.1 and HTTP/2 (compatibility API) requests. */
@@ -20,7 +21,7 @@ export type DualRequestListener = (
 /** Takes an HTTP/2 stream itself (returns true), or leaves it to the request listener (false). */
 export type StreamTaker = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
 
-export interface OnePortServerOptions extends SessionLifecycleOptions {
+export interface OnePortServerOptions extends SessionLifecycleOptions, ResetLimitOptions {
   /**
    * Offered every HTTP/2 stream before Node's compatibility API wraps it in
    * a request and a response for the listener: a fast path can answer on
@@ -181,8 +182,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     socket.once("close", () => sockets.delete(socket));
   };
   const perAddress = createAddressCap(opts.maxConnectionsPerAddress);
+  const limitResets = createResetLimit(opts);
   const trackSession = (session: Http2Session): void => {
     sessions.add(session);
+    limitResets(session);
     session.once("close", () => sessions.delete(session));
     manageSession(session, opts);
     if (draining) session.close();
@@ -204,7 +207,15 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     const { cert, key, clientCa } = opts.tls;
     const clientAuth = clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {};
     const secure = http2.createSecureServer(
-      { cert, key, ...clientAuth, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], settings: opts.http2Settings },
+      {
+        cert,
+        key,
+        ...clientAuth,
+        allowHTTP1: true,
+        ALPNProtocols: ["h2", "http/1.1"],
+        settings: opts.http2Settings,
+        ...nodeResetOptions(opts),
+      },
       handle,
     );
     if (take) offerStreamsFirst(secure, take);
@@ -221,7 +232,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     // Node checks headersTimeout only every connectionsCheckingInterval
     // (30 s by default), which would let a slow head linger up to 40 s.
     const h1 = http.createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, handle);
-    const h2 = http2.createServer({ settings: opts.http2Settings }, handle);
+    const h2 = http2.createServer({ settings: opts.http2Settings, ...nodeResetOptions(opts) }, handle);
     if (take) offerStreamsFirst(h2, take);
     h2.on("session", trackSession);
     // The HTTP/1.1 server never listens itself, but Node starts its
