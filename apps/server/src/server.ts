@@ -14,6 +14,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
+import { connectNodeCallInfo } from "./connect-node-call-info.js";
 import { EXPOSED_HEADERS, registerCors } from "./cors.js";
 import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
 import { createServerInterceptors } from "./interceptors.js";
@@ -144,10 +145,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   await app.register(fastifyConnectPlugin, {
     routes: routes.register,
     ...routerOptions,
-    contextValues: (request) =>
-      createContextValues().set(callInfoKey, {
-        peer: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
-      }),
+    contextValues: (request) => createContextValues().set(callInfoKey, connectNodeCallInfo(request.raw)),
   });
 
   app.get("/healthz", (_request, reply) => {

@@ -60,8 +60,16 @@ function literal(nameIndex: number, value: string): Buffer {
   return Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value)]);
 }
 
-/** An HPACK block (static table and literals only) of a gRPC call's request headers. */
-export function grpcHeaderBlock(path: string): Buffer {
+/** An HPACK block (static table and literals only) of a gRPC call's request headers, with a `grpc-timeout` if given. */
+export function grpcHeaderBlock(path: string, grpcTimeout?: string): Buffer {
+  const timeout = grpcTimeout
+    ? [
+        Buffer.from([0x00, 12]),
+        Buffer.from("grpc-timeout"),
+        Buffer.from([grpcTimeout.length]),
+        Buffer.from(grpcTimeout),
+      ]
+    : [];
   return Buffer.concat([
     Buffer.from([0x83, 0x86]), // :method POST, :scheme http (static table)
     literal(0x04, path),
@@ -73,6 +81,8 @@ export function grpcHeaderBlock(path: string): Buffer {
     Buffer.from("te"),
     Buffer.from([8]),
     Buffer.from("trailers"),
+    // After the pseudo-headers, which must come first.
+    ...timeout,
   ]);
 }
 
