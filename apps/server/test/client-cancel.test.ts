@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { crc32c } from "@greeter/interceptors";
 import { AudioChunkSchema, ChatRequestSchema, GreetStreamRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { ServerReflectionRequestSchema } from "@greeter/proto/grpc/reflection/v1/reflection_pb.js";
 import { CLIENT_PREFACE, frame, framesIn, grpcHeaderBlock, h2Frame, rstCancel } from "./raw-requests.js";
 import { captureLogs, startTestServer, type TestServer } from "./testing.js";
 
@@ -20,30 +21,48 @@ function message<D extends DescMessage>(schema: D, init: MessageInitShape<D>): B
   return frame(toBinary(schema, create(schema, init)));
 }
 
+type How = "connection cut" | "RST_STREAM CANCEL" | "deadline";
+const ALL: readonly How[] = ["connection cut", "RST_STREAM CANCEL", "deadline"];
+
 const audio = Buffer.alloc(1024, 7);
 const CALLS = {
   // Client streaming (connect-node): chunks go up, the call is ended before the last.
   UploadVoiceGreeting: {
+    service: "greeter.v1.Greeter",
     type: "client_stream",
     request: () =>
       Buffer.concat(Array.from({ length: 4 }, () => message(AudioChunkSchema, { data: audio, crc32c: crc32c(audio) }))),
     halfClose: false,
+    hows: ALL,
   },
   // Server streaming (the fast path with gRPC; connect-node with FAST_PATH=false): ended after its first answer.
   GreetStream: {
+    service: "greeter.v1.Greeter",
     type: "server_stream",
     request: () => message(GreetStreamRequestSchema, { name: "Ada", count: 100, intervalMs: 50 }),
     halfClose: true,
+    hows: ALL,
   },
   // Bidirectional (connect-node): one message each way, then the end.
   Chat: {
+    service: "greeter.v1.Greeter",
     type: "bidi_stream",
     request: () => message(ChatRequestSchema, { name: "Ada", message: "hello" }),
     halfClose: false,
+    hows: ALL,
+  },
+  // Bidirectional, with a handler that reads its requests with no regard
+  // for its signal (Node's "Premature close" reaches it): what the handler
+  // makes of the cut must not decide the code. A deadline it never sees
+  // while it waits for the next request, so not that.
+  ServerReflectionInfo: {
+    service: "grpc.reflection.v1.ServerReflection",
+    type: "bidi_stream",
+    request: () => message(ServerReflectionRequestSchema, { messageRequest: { case: "listServices", value: "" } }),
+    halfClose: false,
+    hows: ["connection cut", "RST_STREAM CANCEL"],
   },
 } as const;
-
-type How = "connection cut" | "RST_STREAM CANCEL" | "deadline";
 
 // The call's deadline: long enough for the first answer to come back first.
 const DEADLINE = "300m";
@@ -74,7 +93,7 @@ async function startAndAbandon(port: number, method: keyof typeof CALLS, how: Ho
   socket.write(
     Buffer.concat([
       CLIENT_PREFACE,
-      h2Frame(1, 0x4, 1, grpcHeaderBlock(`/greeter.v1.Greeter/${method}`, how === "deadline" ? DEADLINE : undefined)),
+      h2Frame(1, 0x4, 1, grpcHeaderBlock(`/${call.service}/${method}`, how === "deadline" ? DEADLINE : undefined)),
       h2Frame(0, call.halfClose ? 0x1 : 0, 1, call.request()),
     ]),
   );
@@ -90,13 +109,13 @@ async function startAndAbandon(port: number, method: keyof typeof CALLS, how: Ho
 }
 
 /** The log line of `method`'s call from `peer`, once it is written (the server learns of the cut a little later). */
-async function lineOf(lines: Record<string, unknown>[], method: string, peer: string) {
+async function lineOf(lines: Record<string, unknown>[], method: keyof typeof CALLS, peer: string) {
   for (let i = 0; i < 100; i++) {
-    const line = lines.find((l) => l.procedure === `/greeter.v1.Greeter/${method}` && l.peer === peer);
+    const line = lines.find((l) => l.procedure === `/${CALLS[method].service}/${method}` && l.peer === peer);
     if (line) return line;
     await sleep(50);
   }
-  const mine = lines.filter((l) => l.procedure === `/greeter.v1.Greeter/${method}`);
+  const mine = lines.filter((l) => l.procedure === `/${CALLS[method].service}/${method}`);
   assert.fail(`no log line for ${method} from ${peer}; lines for ${method}: ${JSON.stringify(mine)}`);
 }
 
@@ -122,7 +141,7 @@ for (const fastPath of [true, false]) {
     after(() => server.close());
 
     for (const method of Object.keys(CALLS) as (keyof typeof CALLS)[]) {
-      for (const how of ["connection cut", "RST_STREAM CANCEL", "deadline"] as const) {
+      for (const how of CALLS[method].hows) {
         const [code, metric] =
           how === "deadline" ? ["deadline_exceeded", "DEADLINE_EXCEEDED"] : ["canceled", "CANCELLED"];
         it(`${method}, ${how}: ${metric} at warn, in the log line and the metric, with the peer`, async () => {
