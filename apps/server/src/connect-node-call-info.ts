@@ -8,10 +8,10 @@ const connectionClosed = new ConnectError("the server closed the connection", Co
 
 /**
  * The CallInfo of a call connect-node answers: the peer, and whether the
- * request was aborted. Node ends an HTTP/2 request body on the client's
- * RST_STREAM before the stream closes and connect-node aborts the signal,
- * so an upload's handler can finish with the chunks it got, as if the
- * client had ended its stream; the request's `aborted` flag is set first.
+ * request was aborted. Node sets the request's `aborted` flag as soon as
+ * the stream is reset or its connection cut, before connect-node's signal
+ * fires (on the request's 'close'), so a handler whose read failed on the
+ * reset is already known to have been cut when the interceptors record it.
  * A stream closed with CANCEL is the client's doing (its RST_STREAM, or
  * Node closing the streams of a connection the client cut); with another
  * code, the server closed the connection (a reset flood, a drain).
