@@ -22,6 +22,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
+import { connectNodeCallInfo } from "./connect-node-call-info.js";
 import { type ChainEntered, chainEnteredKey, markChainEntered, watchConnectNodeCall } from "./connect-node-refusals.js";
 import { EXPOSED_HEADERS, registerCors } from "./cors.js";
 import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
@@ -195,6 +196,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
         takeStream: fastPath?.takeStream,
         ...overload.onePortOptions,
+        onResetFlood: (peer) => logger.warn({ peer }, "http2 connection cut: reset flood"),
       });
       return onePort.server as HttpServer;
     },
@@ -209,9 +211,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     interceptors: [markChainEntered, ...interceptors],
     contextValues: (request) =>
       createContextValues()
-        .set(callInfoKey, {
-          peer: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
-        })
+        .set(callInfoKey, connectNodeCallInfo(request.raw))
         .set(chainEnteredKey, chainMarks.get(request.raw)),
   });
 

@@ -164,11 +164,14 @@ export function createServerStreamFastPath(
         context.finish();
         return;
       }
+      // Read now, not when the line is logged: a stream ends when its client
+      // cuts the connection too, and Node has let go of the socket by then.
+      const peer = peerOf(req);
       const start = {
         context,
         request,
         bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
-        peer: () => peerOf(req),
+        peer: () => peer,
       };
       void call.run(() => route.invoke(start));
     });

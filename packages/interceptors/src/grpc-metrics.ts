@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { ConnectError, Interceptor, StreamRequest, StreamResponse } from "@connectrpc/connect";
+import type { ConnectError, Interceptor, StreamRequest, StreamResponse, UnaryRequest } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import { callNext } from "./call-next.js";
 import { type CounterSeries, type HistogramSeries, PlainCounter, PlainHistogram } from "./prometheus/plain-metrics.js";
@@ -35,6 +35,8 @@ interface Side {
   name: "server" | "client";
   /** The error the other end sees for whatever a call failed with. */
   toError: (e: unknown) => ConnectError;
+  /** How a call that ended with `error` (undefined: OK) is counted; as it is if absent. */
+  outcome?: (req: UnaryRequest | StreamRequest, error: ConnectError | undefined) => ConnectError | undefined;
 }
 
 /**
@@ -101,7 +103,14 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
     }
     return m;
   };
-  const finish = (m: MethodMetrics, begun: number, error: ConnectError | undefined): void => {
+  const { outcome } = side;
+  const finish = (
+    m: MethodMetrics,
+    begun: number,
+    req: UnaryRequest | StreamRequest,
+    ended: ConnectError | undefined,
+  ): void => {
+    const error = outcome ? outcome(req, ended) : ended;
     const code = error ? error.code : 0;
     let counter = m.handled.get(code);
     if (!counter) {
@@ -126,7 +135,7 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
       })) as StreamResponse;
     } catch (e) {
       const error = side.toError(e);
-      finish(m, begun, error);
+      finish(m, begun, req, error);
       throw error;
     }
     return {
@@ -135,7 +144,7 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
         res.message,
         side.toError,
         () => m.responses.value++,
-        (error) => finish(m, begun, error),
+        (error) => finish(m, begun, req, error),
       ),
     };
   };
@@ -150,12 +159,12 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
     return callNext(next, req).then(
       (res) => {
         m.responses.value++;
-        finish(m, begun, undefined);
+        finish(m, begun, req, undefined);
         return res;
       },
       (e: unknown) => {
         const error = side.toError(e);
-        finish(m, begun, error);
+        finish(m, begun, req, error);
         throw error;
       },
     );

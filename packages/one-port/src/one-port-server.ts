@@ -11,6 +11,7 @@ import type { TLSSocket } from "node:tls";
 import type { ByteBudget } from "./byte-budget.js";
 import type { MemoryGuard } from "./memory-guard.js";
 import { sniffProtocol } from "./preface.js";
+import { createResetLimit, nodeResetOptions, type ResetLimitOptions } from "./reset-limit.js";
 import { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";
 
 /** A request listener that serves both HTTP/1.1 and HTTP/2 (compatibility API) requests. */
@@ -22,7 +23,7 @@ export type DualRequestListener = (
 /** Takes an HTTP/2 stream itself (returns true), or leaves it to the request listener (false). */
 export type StreamTaker = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
 
-export interface OnePortServerOptions extends SessionLifecycleOptions {
+export interface OnePortServerOptions extends SessionLifecycleOptions, ResetLimitOptions {
   /**
    * Offered every HTTP/2 stream before Node's compatibility API wraps it in
    * a request and a response for the listener: a fast path can answer on
@@ -263,8 +264,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     socket.once("close", () => sockets.delete(socket));
   };
   const perAddress = createAddressCap(opts.maxConnectionsPerAddress);
+  const limitResets = createResetLimit(opts);
   const trackSession = (session: Http2Session): void => {
     sessions.add(session);
+    limitResets(session);
     session.once("close", () => {
       sessions.delete(session);
       openStreams.delete(session);
@@ -333,6 +336,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
         ALPNProtocols: ["h2", "http/1.1"],
         settings: opts.http2Settings,
         maxHeaderListPairs: opts.maxHeaderFields,
+        ...nodeResetOptions(opts),
       },
       handle,
     );
@@ -353,7 +357,10 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       { connectionsCheckingInterval: CHECK_INTERVAL_MS, maxHeaderSize: opts.http2Settings.maxHeaderListSize },
       handle,
     );
-    const h2 = http2.createServer({ settings: opts.http2Settings, maxHeaderListPairs: opts.maxHeaderFields }, handle);
+    const h2 = http2.createServer(
+      { settings: opts.http2Settings, maxHeaderListPairs: opts.maxHeaderFields, ...nodeResetOptions(opts) },
+      handle,
+    );
     offerStreamsFirst(h2, take);
     h2.on("session", trackSession);
     // The HTTP/1.1 server never listens itself, but Node starts its

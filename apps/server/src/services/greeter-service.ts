@@ -11,6 +11,7 @@ import {
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { LIMITS } from "./greeting-rules.js";
 import { greetingFor, greetingForAll } from "./greetings.js";
+import { untilAborted } from "./until-aborted.js";
 
 /**
  * The Greeter service. It knows nothing of protocols: the same
@@ -34,9 +35,9 @@ export function createGreeterService(): ServiceImpl<typeof Greeter> {
       }
     },
 
-    async greetEveryone(requests) {
+    async greetEveryone(requests, ctx) {
       const names: string[] = [];
-      for await (const req of requests) {
+      for await (const req of untilAborted(requests, ctx.signal)) {
         if (names.length === LIMITS.everyoneMaxNames) {
           throw new ConnectError(`at most ${LIMITS.everyoneMaxNames} names per call`, Code.InvalidArgument);
         }
@@ -48,20 +49,20 @@ export function createGreeterService(): ServiceImpl<typeof Greeter> {
       return create(GreetEveryoneResponseSchema, { greeting: greetingForAll(names), count: names.length });
     },
 
-    async *chat(requests) {
-      for await (const req of requests) {
+    async *chat(requests, ctx) {
+      for await (const req of untilAborted(requests, ctx.signal)) {
         yield create(ChatResponseSchema, {
           reply: `Hello, ${req.name.trim()}! You said: ${JSON.stringify(req.message)}.`,
         });
       }
     },
 
-    async uploadVoiceGreeting(chunks) {
+    async uploadVoiceGreeting(chunks, ctx) {
       // Chunk by chunk: memory stays at one chunk, whatever the upload's size.
       const hash = createHash("sha256");
       let size = 0;
       let count = 0;
-      for await (const chunk of chunks) {
+      for await (const chunk of untilAborted(chunks, ctx.signal)) {
         size += chunk.data.byteLength;
         if (size > LIMITS.uploadMaxBytes) {
           throw new ConnectError(

@@ -77,6 +77,8 @@ export interface CallContext extends HandlerContext {
   onAbort(listener: (reason: ConnectError) => void): void;
   /** The call is answered: drop its timer and its place in the in-flight list, without firing the signal. */
   finish(): void;
+  /** Why the call was aborted (deadline, the client's cancel, shutdown), if it was; read without making the signal. */
+  readonly abortReason: ConnectError | undefined;
   /** Whether the handler touched the response headers or trailers (so they must be sent). */
   readonly responseHeaderIfSet: Headers | undefined;
   readonly responseTrailerIfSet: Headers | undefined;
@@ -108,7 +110,7 @@ class FastCallContext implements CallContext, Abortable {
   readonly requestMethod: string;
   readonly url: string;
   private controller: AbortController | undefined;
-  private abortReason: ConnectError | undefined;
+  abortReason: ConnectError | undefined;
   private abortListener: ((reason: ConnectError) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private deadline: number | undefined;

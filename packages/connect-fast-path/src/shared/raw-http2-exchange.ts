@@ -1,5 +1,6 @@
 import {
   constants,
+  type Http2Session,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -20,6 +21,12 @@ export class RawHttp2Request {
   readonly httpVersionMajor = 2;
   readonly method: string | undefined;
   readonly url: string | undefined;
+  /**
+   * The connection, kept from the start: Node lets go of a stream's
+   * session when the stream closes, and a call cancelled by its client is
+   * logged after that, naming its peer.
+   */
+  readonly session: Http2Session | undefined;
 
   constructor(
     readonly stream: ServerHttp2Stream,
@@ -27,10 +34,11 @@ export class RawHttp2Request {
   ) {
     this.method = headers[":method"];
     this.url = headers[":path"];
+    this.session = stream.session;
   }
 
   get socket() {
-    return this.stream.session?.socket;
+    return this.session?.socket;
   }
 
   on(event: "data", listener: (chunk: Buffer) => void): this {

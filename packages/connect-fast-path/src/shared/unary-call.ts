@@ -348,14 +348,18 @@ const peers = new WeakMap<object, string>();
  * reading through it cost more per call than the whole log line's fields.
  */
 export function peerOf(req: FastRequest): string {
-  const session = "stream" in req ? req.stream.session : undefined;
+  // Node's compatibility API loses the session when the stream closes; a
+  // RawHttp2Request keeps it.
+  const session = "session" in req ? req.session : "stream" in req ? req.stream.session : undefined;
   const connection = session ?? req.socket;
   // A stream whose session is already gone: nothing to cache it by.
   if (!connection) return "unknown";
   let peer = peers.get(connection);
   if (peer === undefined) {
     const socket = session ? session.socket : req.socket;
-    peer = `${socket?.remoteAddress}:${socket?.remotePort}`;
+    // A connection already closed may have forgotten the address.
+    if (socket?.remoteAddress === undefined) return "unknown";
+    peer = `${socket.remoteAddress}:${socket.remotePort}`;
     peers.set(connection, peer);
   }
   return peer;

@@ -191,6 +191,7 @@ export class FastCallInfo implements CallInfo {
   readonly protocol: string;
   readonly bytesIn: number;
   bytesOut: number | undefined;
+  readonly abortReasonComplete = true;
   private address: string | undefined;
 
   constructor(private readonly invocation: CallStart) {
@@ -201,6 +202,10 @@ export class FastCallInfo implements CallInfo {
   get peer(): string {
     this.address ??= this.invocation.peer();
     return this.address;
+  }
+
+  abortReason(): ConnectError | undefined {
+    return this.invocation.context.abortReason;
   }
 }
 

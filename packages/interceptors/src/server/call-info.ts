@@ -1,4 +1,4 @@
-import { createContextKey, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
+import { type ConnectError, createContextKey, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 
 /**
  * What a server adapter knows about a call that a Connect interceptor does
@@ -20,6 +20,18 @@ export interface CallInfo {
    * from the start and kept up to date as each message is written.
    */
   bytesOut?: number;
+  /**
+   * What the adapter knows of a call ended from outside its handler (the
+   * client's cancel or disconnect, the deadline, the shutdown), sooner than
+   * the request's signal says it: Node ends a request body on a
+   * RST_STREAM before the stream closes and connect-node aborts the signal.
+   */
+  abortReason?(): ConnectError | undefined;
+  /**
+   * `abortReason` knows every reason the signal would give, so interceptors
+   * need not read the signal (the fast path makes it only if asked).
+   */
+  abortReasonComplete?: boolean;
 }
 
 export const callInfoKey = createContextKey<CallInfo | undefined>(undefined, { description: "greeter call info" });

@@ -2,6 +2,7 @@
 // request id -> tracing -> metrics -> logging -> rate limit -> auth -> validation -> chunk checksums -> handler.
 export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, type Principal } from "./auth.js";
 export { type CallInfo, callInfoKey } from "./call-info.js";
+export { abortReasonOf, callOutcome } from "./call-outcome.js";
 export { createChunkChecksumCheckInterceptor } from "./chunk-checksum-check.js";
 export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
 export { type MintTokenOptions, mintToken } from "./mint-token.js";

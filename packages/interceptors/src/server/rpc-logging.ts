@@ -13,6 +13,7 @@ import { callNext } from "../call-next.js";
 import { observeStream } from "../stream-observer.js";
 import { authSubjectKey } from "./auth.js";
 import { callInfoKey, grpcType, protocolOf } from "./call-info.js";
+import { callOutcome } from "./call-outcome.js";
 import { publicError } from "./public-error.js";
 import { requestIdKey } from "./request-id.js";
 
@@ -93,7 +94,9 @@ const SERVER_FAULTS = new Set([Code.Unknown, Code.Internal, Code.Unimplemented, 
  *
  * It is also where a handler's unexpected exception stops: the log gets the
  * exception with its stack; the client gets INTERNAL "internal error" and
- * nothing of what went wrong inside.
+ * nothing of what went wrong inside. A call ended from outside (the
+ * client's cancel or disconnect, its deadline) is logged with that code, at
+ * warn, whatever the handler made of it afterwards (see callOutcome).
  */
 export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interceptor {
   const { logger } = options;
@@ -123,7 +126,8 @@ export function createRpcLoggingInterceptor(options: RpcLoggingOptions): Interce
     let bytesIn = 0;
     let bytesOut = 0;
 
-    const done = (error: ConnectError | undefined): void => {
+    const done = (ended: ConnectError | undefined): void => {
+      const error = callOutcome(req, ended, info);
       const level: RpcLogLevel = isQuiet ? "debug" : !error ? "info" : SERVER_FAULTS.has(error.code) ? "error" : "warn";
       if (logger.isLevelEnabled && !logger.isLevelEnabled(level)) return;
       const { header } = req;
