@@ -163,8 +163,8 @@ const SETTINGS = {
   },
   maxConcurrentStreams: {
     env: "MAX_CONCURRENT_STREAMS",
-    help: "Calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS, the least RFC 9113 recommends). A client that opens more breaks the protocol, and Node closes its connection (GOAWAY PROTOCOL_ERROR).",
-    default: 100,
+    help: "Calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). A client that opens more breaks the protocol, and Node closes its connection (GOAWAY PROTOCOL_ERROR).",
+    default: 1000,
     parse: (raw: string) => integer(raw, 1, 2 ** 31 - 1),
   },
   memoryLimitBytes: {

@@ -81,7 +81,7 @@ export interface OnePortServerOptions extends SessionLifecycleOptions, ResetLimi
   /**
    * HTTP/2 SETTINGS sent to every client. `maxHeaderListSize` is also the
    * largest request head HTTP/1.1 takes, so both versions have one limit.
-   * @default { maxConcurrentStreams: 100, maxHeaderListSize: 16384 }
+   * @default { maxConcurrentStreams: 1000, maxHeaderListSize: 16384 }
    */
   http2Settings?: http2.Settings;
   /**
@@ -169,7 +169,7 @@ const DEFAULTS = {
   requestTimeoutMs: 300_000,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 256,
-  http2Settings: { maxConcurrentStreams: 100, maxHeaderListSize: 16_384 },
+  http2Settings: { maxConcurrentStreams: 1000, maxHeaderListSize: 16_384 },
   maxHeaderFields: 128,
 } satisfies OnePortServerOptions;
 
