@@ -134,54 +134,39 @@ export function budgetSpent(which: "connection" | "total"): ConnectError {
 }
 
 /**
- * Collects a request's body chunks, counting them against the request
- * budget until `finish` (or the request's close) gives them back.
+ * Bytes a request body may hold before it counts against the request
+ * budget. Most calls stay under it (a Greet is a dozen bytes) and never
+ * touch the budget; a connection's streams can hold at most this much each
+ * uncounted, 16 MiB for 1,000 streams.
  */
-function collectBody(
-  req: FastRequest,
-  budget: RequestBudget | undefined,
-  done: (body: Buffer[] | ConnectError) => void,
-) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  let released = false;
-  const connection = budget ? connectionOf(req) : undefined;
-  // Once, at the end of the body or the request's close, whichever is first:
-  // a client that resets the call mid-message never sends its end.
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    if (connection && size > 0) budget?.release(connection, size);
-  };
-  const finish = (result: Buffer[] | ConnectError): void => {
-    if (finished) return;
-    finished = true;
-    release();
-    done(result);
-  };
-  const add = (chunk: Buffer): boolean => {
-    if (finished) return false;
-    if (connection && !released) {
-      const spent = budget?.hold(connection, chunk.length);
-      if (spent) {
-        finish(budgetSpent(spent));
-        return false;
-      }
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-    return true;
-  };
-  if (connection) req.once("close", release);
-  return {
-    chunks,
-    get size() {
-      return size;
-    },
-    add,
-    finish,
-  };
+const UNCOUNTED_BYTES = 16 * 1024;
+
+/** One request body's share of the request budget, given back once (at its end, or the request's close). */
+class BodyHold {
+  private held = 0;
+  private readonly connection: object;
+
+  constructor(
+    req: FastRequest,
+    private readonly budget: RequestBudget,
+  ) {
+    this.connection = connectionOf(req);
+    // A client that resets the call mid-message never sends its end.
+    req.once("close", () => this.release());
+  }
+
+  /** Counts the body at `size` bytes; says which budget is spent if they do not fit (nothing more is counted then). */
+  grow(size: number): "connection" | "total" | undefined {
+    const spent = this.budget.hold(this.connection, size - this.held);
+    if (!spent) this.held = size;
+    return spent;
+  }
+
+  release(): void {
+    if (this.held === 0) return;
+    this.budget.release(this.connection, this.held);
+    this.held = 0;
+  }
 }
 
 const joined = (chunks: Buffer[]): Buffer => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
@@ -197,12 +182,31 @@ export function readBody(
   budget: RequestBudget | undefined,
   done: (body: Buffer | ConnectError) => void,
 ): void {
-  const body = collectBody(req, budget, (result) => done(result instanceof ConnectError ? result : joined(result)));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  let hold: BodyHold | undefined;
+  const refuse = (error: ConnectError): void => {
+    over = true;
+    hold?.release();
+    done(error);
+  };
   req.on("data", (chunk: Buffer) => {
-    if (body.size + chunk.length > maxBytes) body.finish(tooLarge(maxBytes));
-    else body.add(chunk);
+    if (over) return;
+    size += chunk.length;
+    if (size > maxBytes) return refuse(tooLarge(maxBytes));
+    chunks.push(chunk);
+    if (budget && size > UNCOUNTED_BYTES) {
+      hold ??= new BodyHold(req, budget);
+      const spent = hold.grow(size);
+      if (spent) refuse(budgetSpent(spent));
+    }
   });
-  req.once("end", () => body.finish(body.chunks));
+  req.once("end", () => {
+    if (over) return;
+    hold?.release();
+    done(joined(chunks));
+  });
 }
 
 /**
@@ -211,6 +215,7 @@ export function readBody(
  * header is in, and fails with RESOURCE_EXHAUSTED when it is over
  * `readMaxBytes`, however few bytes follow; it stops at the end of a second
  * whole envelope, which is enough for parseSingleEnvelope to refuse it.
+ * Past a few KiB, what it holds counts against `budget`.
  */
 export function readEnvelopedBody(
   req: FastRequest,
@@ -218,25 +223,42 @@ export function readEnvelopedBody(
   budget: RequestBudget | undefined,
   done: (body: Buffer | ConnectError) => void,
 ): void {
-  const body = collectBody(req, budget, (result) => done(result instanceof ConnectError ? result : joined(result)));
-  const { chunks } = body;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
   let nextHeader = 0;
   let headersSeen = 0;
+  let hold: BodyHold | undefined;
+  const finish = (result: Buffer | ConnectError): void => {
+    if (finished) return;
+    finished = true;
+    hold?.release();
+    done(result);
+  };
   req.on("data", (chunk: Buffer) => {
-    if (!body.add(chunk)) return;
-    const { size } = body;
+    if (finished) return;
+    chunks.push(chunk);
+    size += chunk.length;
     while (headersSeen < 2 && nextHeader + 5 <= size) {
       const length = uint32At(chunks, nextHeader + 1);
       if (length > readMaxBytes) {
-        body.finish(messageTooLarge(length, readMaxBytes));
+        finish(messageTooLarge(length, readMaxBytes));
         return;
       }
       nextHeader += 5 + length;
       headersSeen++;
     }
-    if (headersSeen === 2 && size >= nextHeader) body.finish(chunks);
+    if (headersSeen === 2 && size >= nextHeader) {
+      finish(Buffer.concat(chunks));
+      return;
+    }
+    if (budget && size > UNCOUNTED_BYTES) {
+      hold ??= new BodyHold(req, budget);
+      const spent = hold.grow(size);
+      if (spent) finish(budgetSpent(spent));
+    }
   });
-  req.once("end", () => body.finish(chunks));
+  req.once("end", () => finish(joined(chunks)));
 }
 
 /** The big-endian uint32 at `offset` of the bytes the chunks hold one after another. */
