@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { grpcHeaders } from "./attacks/attacks.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
 const GREET = "/greeter.v1.Greeter/Greet";
@@ -32,14 +33,7 @@ async function holdUnfinishedMessages(url: string, count: number, messageBytes: 
   const statuses: string[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const headers: http2.OutgoingHttpHeaders = {
-        ":method": "POST",
-        ":path": GREET,
-        "content-type": "application/grpc",
-        te: "trailers",
-      };
-      if (gzip) headers["grpc-encoding"] = "gzip";
-      const stream = session.request(headers);
+      const stream = session.request(grpcHeaders(GREET, gzip));
       const status = new Promise<string>((resolve) => {
         stream.on("response", (h) => {
           if (h["grpc-status"] !== undefined) resolve(String(h["grpc-status"]));

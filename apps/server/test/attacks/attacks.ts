@@ -30,6 +30,18 @@ export function envelope(message: Buffer, compressed = false): Buffer {
   return Buffer.concat([head, message]);
 }
 
+/** A gRPC call's request head; `gzip` sends it to connect-node's path. */
+export function grpcHeaders(path: string, gzip: boolean): http2.OutgoingHttpHeaders {
+  const headers: http2.OutgoingHttpHeaders = {
+    ":method": "POST",
+    ":path": path,
+    "content-type": "application/grpc",
+    te: "trailers",
+  };
+  if (gzip) headers["grpc-encoding"] = "gzip";
+  return headers;
+}
+
 /** An attack under way: how it went, and how to end it. */
 export interface Attack {
   /** Connections and streams the server closed or refused. */
@@ -54,14 +66,7 @@ export function stalledStreams(url: string, connections: number, streams: number
     session.on("goaway", () => refused++);
     sessions.push(session);
     for (let i = 0; i < streams; i++) {
-      const headers: http2.OutgoingHttpHeaders = {
-        ":method": "POST",
-        ":path": "/greeter.v1.Greeter/GreetStream",
-        "content-type": "application/grpc",
-        te: "trailers",
-      };
-      if (gzip) headers["grpc-encoding"] = "gzip";
-      const stream = session.request(headers);
+      const stream = session.request(grpcHeaders("/greeter.v1.Greeter/GreetStream", gzip));
       stream.on("error", () => refused++);
       stream.pause();
       stream.end(body);
@@ -100,14 +105,7 @@ export function heldMessages(
     session.on("error", () => {});
     sessions.push(session);
     for (let i = 0; i < streams; i++) {
-      const headers: http2.OutgoingHttpHeaders = {
-        ":method": "POST",
-        ":path": "/greeter.v1.Greeter/Greet",
-        "content-type": "application/grpc",
-        te: "trailers",
-      };
-      if (gzip) headers["grpc-encoding"] = "gzip";
-      const stream = session.request(headers);
+      const stream = session.request(grpcHeaders("/greeter.v1.Greeter/Greet", gzip));
       stream.on("error", () => {});
       stream.on("response", (h) => {
         if (h["grpc-status"] !== undefined) refused++;
