@@ -22,18 +22,18 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
 import type { ServerConfig } from "./config.js";
-import { connectNodeCallInfo } from "./connect-node-call-info.js";
-import { type ChainEntered, chainEnteredKey, markChainEntered, watchConnectNodeCall } from "./connect-node-refusals.js";
+import { connectNodeCallInfo } from "./connect-node/call-info.js";
+import { encodeGrpcMessagesAsSpecified } from "./connect-node/grpc-message-encoding.js";
+import { type ChainEntered, chainEnteredKey, markChainEntered, watchConnectNodeCall } from "./connect-node/refusals.js";
 import { EXPOSED_HEADERS, registerCors } from "./cors.js";
-import { encodeGrpcMessagesAsSpecified } from "./grpc-message-encoding.js";
+import { createOverloadDefences } from "./edge/overload.js";
+import { createRefusalReporter, createSampledWarn } from "./edge/refusals.js";
 import { createServerInterceptors } from "./interceptors.js";
 import { createLoggers } from "./logging/logger.js";
 import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
-import { createOverloadDefences } from "./overload.js";
 import { useFastUtf8Encoding } from "./protobuf-utf8.js";
-import { createRefusalReporter, createSampledWarn } from "./refusals.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
@@ -147,7 +147,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 
   // Calls connect-node refuses before its interceptors: watched, so that
   // they are counted, logged and answered with a request id, as the fast
-  // path's are (connect-node-refusals.ts).
+  // path's are (connect-node/refusals.ts).
   const rpcPaths = rpcPathsOf(routes.register);
   const chainMarks = new WeakMap<object, ChainEntered>();
   const watchRefusals = (req: NodeRequest, res: NodeResponse): void => {

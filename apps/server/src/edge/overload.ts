@@ -11,7 +11,7 @@ import {
 } from "@greeter/one-port";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { ServerConfig } from "./config.js";
+import type { ServerConfig } from "../config.js";
 import type { SampledWarn } from "./refusals.js";
 
 /** Paths that keep answering while the server sheds load: probes, and what an operator watches. */
