@@ -60,3 +60,28 @@ for (const fastPath of [true, false]) {
     });
   });
 }
+
+for (const fastPath of [true, false]) {
+  describe(`invalid UTF-8 in a Connect GET's JSON message is refused (FAST_PATH=${fastPath})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ fastPath });
+    });
+    after(() => server.close());
+
+    const get = async (query: string) => {
+      const res = await fetch(`${server.url}/greeter.v1.Greeter/Greet?${query}`);
+      return { status: res.status, body: (await res.json()) as { code?: string; greeting?: string } };
+    };
+
+    it("percent-encoded or base64: INVALID_ARGUMENT; UTF-8 is served", async () => {
+      const percent = await get(`encoding=json&message=${encodeURIComponent('{"name":"A')}%FF%FEB%22%7D`);
+      assert.equal(percent.status, 400, JSON.stringify(percent.body));
+      assert.equal(percent.body.code, "invalid_argument");
+      const base64 = await get(`encoding=json&base64=1&message=${BAD_JSON.toString("base64url")}`);
+      assert.equal(base64.body.code, "invalid_argument");
+      const good = await get(`encoding=json&message=${encodeURIComponent(GOOD_JSON.toString())}`);
+      assert.equal(good.body.greeting, "Hello, Adé!");
+    });
+  });
+}

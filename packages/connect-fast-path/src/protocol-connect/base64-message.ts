@@ -12,3 +12,30 @@ export function isBase64(message: string): boolean {
 /** INVALID_ARGUMENT for a `base64=1` message that is not base64. */
 export const notBase64 = (): ConnectError =>
   new ConnectError("the message query parameter is not base64, though base64=1 says it is", Code.InvalidArgument);
+
+/**
+ * The bytes of a query parameter as the client sent them: `+` as a space,
+ * `%XX` as that byte. URLSearchParams would decode them as UTF-8 and
+ * replace what is not with U+FFFD, so a JSON message of bytes that are not
+ * UTF-8 could not be told from one that holds U+FFFD. Undefined if absent.
+ */
+export function rawQueryParam(search: string, name: string): Buffer | undefined {
+  for (const pair of search.split("&")) {
+    const eq = pair.indexOf("=");
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (key !== name) continue;
+    const value = eq < 0 ? "" : pair.slice(eq + 1).replaceAll("+", " ");
+    const bytes: number[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const hex = value[i] === "%" ? value.slice(i + 1, i + 3) : "";
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        bytes.push(Number.parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(...Buffer.from(value[i] ?? "", "utf8"));
+      }
+    }
+    return Buffer.from(bytes);
+  }
+  return undefined;
+}

@@ -1,8 +1,9 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
-import { isBase64, notBase64 } from "./base64-message.js";
+import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 import { respondError } from "./unary.js";
 
 /** Checks of Connect unary requests that connect-node lets through or answers badly. */
@@ -18,6 +19,8 @@ const UNARY_TYPE = /^application\/(json|proto)(;\s*charset=utf-?8)?$/i;
  * INVALID_ARGUMENT as connect-go answers them:
  * - a GET whose `base64=1` message is not base64, which connect-node
  *   decodes outside its error handling (INTERNAL, HTTP 500, "internal error");
+ * - a GET whose JSON message is not UTF-8, which connect-node reads
+ *   through URLSearchParams, patching those bytes with U+FFFD;
  * - a protocol version other than 1 (the `connect-protocol-version` header
  *   of a POST, the `connect` query parameter of a GET), which connect-node
  *   ignores and answers as if it were 1;
@@ -61,7 +64,16 @@ function getError(search: string): ConnectError | undefined {
   const query = new URLSearchParams(search);
   const connect = query.get("connect");
   if (connect !== null && connect !== "v1") return badVersion("the connect query parameter", "v1", connect);
-  if (query.get("base64") === "1" && !isBase64(query.get("message") ?? "")) return notBase64();
+  const base64 = query.get("base64") === "1";
+  const message = query.get("message") ?? "";
+  if (base64 && !isBase64(message)) return notBase64();
+  // connect-node reads the message through URLSearchParams, which patches
+  // bytes that are not UTF-8 with U+FFFD: refuse them, as a POST's are.
+  const compression = query.get("compression");
+  if (query.get("encoding") === "json" && (compression === null || compression === "identity")) {
+    const bytes = base64 ? Buffer.from(message, "base64url") : rawQueryParam(search, "message");
+    if (bytes && !isUtf8(bytes)) return new ConnectError("the JSON message is not valid UTF-8", Code.InvalidArgument);
+  }
   return undefined;
 }
 

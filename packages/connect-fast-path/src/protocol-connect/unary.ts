@@ -23,7 +23,7 @@ import {
   tooLarge,
   type UnaryRoute,
 } from "../shared/unary-call.js";
-import { isBase64, notBase64 } from "./base64-message.js";
+import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 
 const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
@@ -94,7 +94,14 @@ export function createConnectUnaryFastPath(
       refuse(req, res, cors, notBase64());
       return true;
     }
-    const body = base64 ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
+    // JSON: not `message` as URLSearchParams decodes it, so that bytes that
+    // are not UTF-8 reach the JSON check as they are (see rawQueryParam).
+    // Binary without base64 is read as connect-node reads it.
+    const body = base64
+      ? Buffer.from(message, "base64url")
+      : encoding === "json"
+        ? (rawQueryParam(url.slice(queryAt + 1), "message") ?? Buffer.alloc(0))
+        : Buffer.from(message, "utf8");
     if (body.byteLength > options.readMaxBytes) {
       refuse(req, res, cors, tooLarge(options.readMaxBytes));
     } else {
