@@ -10,6 +10,7 @@ import {
   createRpcLoggingInterceptor,
   createRpcMetricsInterceptor,
   createRpcTracingInterceptor,
+  InvalidTokenError,
   type Principal,
   type RpcLogger,
 } from "@greeter/interceptors/server";
@@ -64,5 +65,5 @@ function tokenVerifier(config: ServerConfig): (token: string) => Promise<Princip
   if (config.authPublicKeyFile !== undefined) {
     return createJwtVerifier({ ...options, key: createPublicKey(config.authPublicKeyFile) });
   }
-  return () => Promise.reject(new Error("this server has no key to verify tokens with"));
+  return () => Promise.reject(new InvalidTokenError("this server has no key to verify tokens with"));
 }
