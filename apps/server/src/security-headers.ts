@@ -21,6 +21,13 @@ export interface SecurityHeadersOptions {
   nonce?: string;
 }
 
+/**
+ * The file a web build writes beside its index.html (apps/web/vite.config.ts):
+ * a JSON list of the origins the page calls besides its own (a build's
+ * VITE_API_URL, VITE_OTEL_EXPORTER_OTLP_ENDPOINT), for `connectSrc`.
+ */
+export const CONNECT_SRC_FILE = "connect-src.json";
+
 /** The headers, by lower-case name. */
 export function securityHeaders(options: SecurityHeadersOptions = {}): Record<string, string> {
   const nonce = options.nonce === undefined ? "" : ` 'nonce-${options.nonce}'`;

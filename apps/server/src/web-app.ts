@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
-import { securityHeaders } from "./security-headers.js";
+import { CONNECT_SRC_FILE, securityHeaders } from "./security-headers.js";
 
 /** The page's icon, which the build copies from apps/web/public. */
 const FAVICON = "favicon.svg";
@@ -15,7 +15,7 @@ export async function registerWebApp(app: FastifyInstance, root: string): Promis
   if (!existsSync(`${root}/index.html`)) {
     throw new Error(`WEB_ROOT=${root} holds no index.html: run \`pnpm build\` first`);
   }
-  const headers = securityHeaders();
+  const headers = securityHeaders({ connectSrc: connectSrcOf(root) });
   await app.register(fastifyStatic, {
     root,
     // Only files that exist: unknown paths fall through to the 404 handler.
@@ -30,4 +30,17 @@ export async function registerWebApp(app: FastifyInstance, root: string): Promis
   if (existsSync(`${root}/${FAVICON}`)) {
     app.get("/favicon.ico", (_request, reply) => reply.sendFile(FAVICON));
   }
+}
+
+/** The origins the build says the page calls besides its own; none if it says nothing. */
+function connectSrcOf(root: string): string[] {
+  const path = `${root}/${CONNECT_SRC_FILE}`;
+  if (!existsSync(path)) return [];
+  const origins: unknown = JSON.parse(readFileSync(path, "utf8"));
+  // A policy is a header: a value with a ';' or a newline would be another directive.
+  const isOrigin = (o: unknown) => typeof o === "string" && URL.canParse(o) && new URL(o).origin === o;
+  if (!Array.isArray(origins) || !origins.every(isOrigin)) {
+    throw new Error(`WEB_ROOT=${root}: ${CONNECT_SRC_FILE} must be a JSON list of origins (rebuild the page)`);
+  }
+  return origins as string[];
 }

@@ -137,6 +137,30 @@ describe("security headers in production (the server serves the page and /docs)"
   });
 });
 
+describe("a build that calls another origin (VITE_OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
+  let outDir: string;
+  before(async () => {
+    outDir = await mkdtemp(join(tmpdir(), "greeter-web-csp-otel-"));
+    process.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:4318/";
+    await build({ root: webRoot, logLevel: "silent", build: { outDir, emptyOutDir: true } });
+    delete process.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT;
+  });
+  after(async () => {
+    delete process.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT;
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it("is served with that origin in connect-src, which the build wrote down", async () => {
+    const server = await startTestServer({ webRoot: outDir, corsOrigins: [] });
+    try {
+      const csp = (await fetch(`${server.url}/`)).headers.get("content-security-policy") ?? "";
+      assert.match(csp, /(^|; )connect-src 'self' http:\/\/127\.0\.0\.1:4318(;|$)/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("security headers in development (Vite dev server, API on another origin)", () => {
   let server: TestServer;
   let vite: ViteDevServer;
