@@ -1,6 +1,7 @@
 // `pnpm dev`: the Greeter server (restarts on change) and the Vite dev
 // server together, with prefixed logs. Ctrl-C stops both.
 import concurrently from "concurrently";
+import { SERVER_DIR, serverCommand } from "./dev-server.mjs";
 
 const port = process.env.PORT ?? "50051";
 const webPort = process.env.WEB_PORT ?? "5173";
@@ -17,12 +18,10 @@ const { result, commands } = concurrently(
   [
     {
       name: "server",
-      cwd: "apps/server",
-      command: "node --watch --conditions=source --import tsx src/main.ts",
+      cwd: SERVER_DIR,
+      // Restarted on a change to the project's sources, never node_modules (see dev-server.mjs).
+      command: serverCommand(),
       // One process: node --watch restarts it on every change, which a cluster would only slow down.
-      // node --watch, not tsx watch: Ctrl-C reaches the watcher twice (from the
-      // terminal and from concurrently), and tsx watch takes the second as
-      // "kill now", cutting the server's drain; node --watch passes both on.
       env: { LOG_FORMAT: "pretty", WORKERS: process.env.WORKERS ?? "1" },
       prefixColor: "blue",
     },

@@ -151,13 +151,13 @@ const SETTINGS = {
   },
   rateLimitPerSecond: {
     env: "RATE_LIMIT_PER_SECOND",
-    help: "Calls per second each client IP may make on average; more get RESOURCE_EXHAUSTED with a retry hint. 0 = no limit.",
+    help: "Calls per second each client IP may make on average to one worker; more get RESOURCE_EXHAUSTED with a retry hint. Per worker: each keeps its own count, so with WORKERS=N a client whose connections reach N workers may make up to N times this (one HTTP/2 connection reaches one worker). 0 = no limit.",
     default: 0,
     parse: (raw: string) => integer(raw, 0, 1_000_000),
   },
   rateLimitBurst: {
     env: "RATE_LIMIT_BURST",
-    help: "Calls a client may make at once after a quiet spell. The default is twice RATE_LIMIT_PER_SECOND.",
+    help: "Calls a client may make at once to one worker after a quiet spell. The default is twice RATE_LIMIT_PER_SECOND.",
     default: undefined,
     parse: (raw: string) => integer(raw, 1, 10_000_000),
   },

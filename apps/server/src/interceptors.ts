@@ -10,6 +10,7 @@ import {
   createRpcLoggingInterceptor,
   createRpcMetricsInterceptor,
   createRpcTracingInterceptor,
+  InvalidTokenError,
   type Principal,
   type RpcLogger,
 } from "@greeter/interceptors/server";
@@ -17,6 +18,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import { accessPolicy } from "./access-policy.js";
 import type { InterceptorName, ServerConfig } from "./config.js";
+import { registerRateLimitMetrics } from "./metrics.js";
 
 export interface InterceptorDeps {
   logger: RpcLogger;
@@ -43,7 +45,11 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
     metrics: () => createRpcMetricsInterceptor({ registry: deps.registry }),
     logging: () => createRpcLoggingInterceptor({ logger: deps.logger }),
     "rate-limit": () =>
-      createRateLimitInterceptor({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
+      createRateLimitInterceptor({
+        perSecond: config.rateLimitPerSecond,
+        burst: config.rateLimitBurst,
+        onLimited: registerRateLimitMetrics(deps.registry, config.rateLimitPerSecond),
+      }),
     auth: () => createAuthInterceptor({ verify: tokenVerifier(config), access: accessPolicy(config.authRequired) }),
     // The official protovalidate interceptor: the proto's buf.validate rules,
     // field violations as buf.validate.Violations error details.
@@ -64,5 +70,5 @@ function tokenVerifier(config: ServerConfig): (token: string) => Promise<Princip
   if (config.authPublicKeyFile !== undefined) {
     return createJwtVerifier({ ...options, key: createPublicKey(config.authPublicKeyFile) });
   }
-  return () => Promise.reject(new Error("this server has no key to verify tokens with"));
+  return () => Promise.reject(new InvalidTokenError("this server has no key to verify tokens with"));
 }

@@ -38,3 +38,29 @@ export function registerLogOutputMetrics(registry: Registry, stats: Readonly<Log
     },
   });
 }
+
+/**
+ * The rate limit's setting and refusals, labelled `scope="worker"`: each
+ * worker keeps its own buckets (a cluster-wide count would cost every call
+ * a round trip to the primary), so with WORKERS=N a client whose
+ * connections reach N workers gets up to N times the rate. Returns the
+ * function that counts a refusal.
+ */
+export function registerRateLimitMetrics(registry: Registry, perSecond: number): () => void {
+  const scope = { scope: "worker" };
+  new Gauge({
+    name: "greeter_rate_limit_per_second",
+    help: "RATE_LIMIT_PER_SECOND: calls per second each client IP may make to one worker; with WORKERS=N up to N times this in all.",
+    labelNames: ["scope"],
+    // The setting, the same in every worker: not a sum over them.
+    aggregator: "max",
+    registers: [registry],
+  }).set(scope, perSecond);
+  const limited = new Counter({
+    name: "greeter_rate_limited_total",
+    help: "Calls the rate limit refused with RESOURCE_EXHAUSTED, each worker judging by its own buckets.",
+    labelNames: ["scope"],
+    registers: [registry],
+  }).labels(scope);
+  return () => limited.inc();
+}

@@ -11,6 +11,7 @@ import type { TLSSocket } from "node:tls";
 import type { ByteBudget } from "./byte-budget.js";
 import type { MemoryGuard } from "./memory-guard.js";
 import { sniffProtocol } from "./preface.js";
+import { keepRepeatedAuthorization } from "./repeated-authorization.js";
 import { createResetLimit, nodeResetOptions, type ResetLimitOptions } from "./reset-limit.js";
 import { manageSession, type SessionLifecycleOptions } from "./session-lifecycle.js";
 
@@ -237,6 +238,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   // that the next one overwrites, not a set entry and a 'close' listener.
   const latestResponse = new WeakMap<object, ServerResponse>();
   const handle: DualRequestListener = (req, res) => {
+    keepRepeatedAuthorization(req.headers, req.rawHeaders);
     if (req.httpVersionMajor === 1) {
       const response = res as ServerResponse;
       if (req.rawHeaders.length > 2 * opts.maxHeaderFields) {
@@ -502,6 +504,9 @@ function offerStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, 
   if (listeners.length !== 1 || !compatibility) return;
   server.removeListener("stream", compatibility);
   server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+    // rest is [flags, rawHeaders]: the compatibility request shares `headers`.
+    const rawHeaders = rest[1];
+    if (Array.isArray(rawHeaders)) keepRepeatedAuthorization(headers, rawHeaders as string[]);
     if (!take(stream, headers)) compatibility.call(server, stream, headers, ...rest);
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { securityHeaders } from "../security-headers.js";
 import { DOCS_PATH, loadDocsAssets } from "./docs-page.js";
 import { loadOpenApiDocument } from "./openapi-document.js";
 
@@ -19,9 +20,12 @@ export function registerOpenApi(app: FastifyInstance, options: OpenApiRoutesOpti
     });
   }
   if (options.docs) {
+    // Swagger UI runs under the page's policy: its files are all served
+    // from here (docs-page.ts), and it calls only this origin.
+    const headers = securityHeaders();
     for (const [path, asset] of loadDocsAssets()) {
       app.get(`${DOCS_PATH}${path}`, (_request, reply) => {
-        reply.type(asset.contentType).header("cache-control", "public, max-age=3600").send(asset.body);
+        reply.headers(headers).type(asset.contentType).header("cache-control", "public, max-age=3600").send(asset.body);
       });
     }
   }

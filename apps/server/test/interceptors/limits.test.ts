@@ -46,6 +46,13 @@ describe("per-client rate limit (RATE_LIMIT_PER_SECOND)", () => {
     assert.equal((await second.greet({ name: "Grace" })).greeting, "Hello, Grace!");
   });
 
+  it("says in its metrics that the limit and its count are per worker", async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(text, /^greeter_rate_limit_per_second\{scope="worker"\} 1$/m);
+    assert.match(text, /^greeter_rate_limited_total\{scope="worker"\} [1-9]\d*$/m);
+    assert.match(text, /# HELP greeter_rate_limit_per_second .*with WORKERS=N up to N times this/);
+  });
+
   it("is survived by a client that honours the hint (the retry interceptor)", async () => {
     const patient = fromAddress(server, "127.0.0.3", true);
     for (let i = 0; i < 7; i++) assert.equal((await patient.greet({ name: "Ada" })).greeting, "Hello, Ada!");

@@ -1,5 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { InvalidTokenError } from "./invalid-token.js";
 
 /** Who the call's token says is calling (its `sub`), for handlers and the log. */
 export const authSubjectKey = createContextKey<string | undefined>(undefined, { description: "auth subject" });
@@ -14,7 +15,10 @@ export interface Principal {
 export type Access = { public: true } | { public: false; scope: string };
 
 export interface AuthOptions {
-  /** Checks a bearer token; throws (any error) if it is not valid. */
+  /**
+   * Checks a bearer token; throws if it is not valid. An InvalidTokenError's
+   * message reaches the client; any other error only the log.
+   */
   verify: (token: string) => Promise<Principal>;
   /** The access rule of each method. */
   access: (method: DescMethod) => Access;
@@ -24,15 +28,27 @@ const BEARER = /^Bearer ([\w.~+/-]+=*)$/;
 
 /**
  * Checks `authorization: Bearer <token>` against each method's rule:
- * UNAUTHENTICATED when a token is needed and missing, or when any token sent
- * is not valid (even to a public method: a bad credential is never ignored);
- * PERMISSION_DENIED when a valid token lacks the method's scope. Error
- * messages say what is wrong, never the token.
+ * UNAUTHENTICATED when a token is needed and missing, when any token sent
+ * is not valid (even to a public method: a bad credential is never ignored),
+ * or when more than one `authorization` value came (which one would count
+ * is a guess an attacker could steer); PERMISSION_DENIED when a valid token
+ * lacks the method's scope. Error messages say what is wrong in our words,
+ * never the token nor the JWT library's wording (that goes to the log, as
+ * the error's cause).
  */
 export function createAuthInterceptor(options: AuthOptions): Interceptor {
   const accessOf = new Map<DescMethod, Access>();
   return (next) => {
     const checked = async (req: Parameters<typeof next>[0], header: string, access: Access) => {
+      // Repeated fields arrive joined with ", " (as Fetch's Headers holds
+      // them; the server's one-port keeps the ones Node would drop), and a
+      // comma is never part of a bearer token.
+      if (header.includes(",")) {
+        throw new ConnectError(
+          "more than one authorization value was sent: send exactly one 'Bearer <token>'",
+          Code.Unauthenticated,
+        );
+      }
       const token = BEARER.exec(header)?.[1];
       if (token === undefined) {
         throw new ConnectError("the authorization header must be 'Bearer <token>'", Code.Unauthenticated);
@@ -41,7 +57,14 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
       try {
         principal = await options.verify(token);
       } catch (e) {
-        throw new ConnectError(`the bearer token is not valid: ${reasonOf(e)}`, Code.Unauthenticated);
+        const reason = e instanceof InvalidTokenError ? e.message : "it was rejected";
+        throw new ConnectError(
+          `the bearer token is not valid: ${reason}`,
+          Code.Unauthenticated,
+          undefined,
+          undefined,
+          e,
+        );
       }
       if (!access.public && !principal.scopes.has(access.scope)) {
         throw new ConnectError(
@@ -71,10 +94,4 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
       );
     };
   };
-}
-
-function reasonOf(e: unknown): string {
-  // jose's messages name the failed check ("signature verification failed",
-  // "\"exp\" claim timestamp check failed") and never echo the token.
-  return e instanceof Error ? e.message : "rejected";
 }

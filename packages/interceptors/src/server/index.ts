@@ -4,6 +4,7 @@ export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, t
 export { type CallInfo, callInfoKey } from "./call-info.js";
 export { abortReasonOf, callOutcome } from "./call-outcome.js";
 export { createChunkChecksumCheckInterceptor } from "./chunk-checksum-check.js";
+export { InvalidTokenError } from "./invalid-token.js";
 export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
 export { type MintTokenOptions, mintToken } from "./mint-token.js";
 export { publicError } from "./public-error.js";

@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { jwtVerify } from "jose";
 import type { Principal } from "./auth.js";
+import { invalidTokenOf } from "./jose-reasons.js";
 
 export interface JwtVerifierOptions {
   /** An HS256 shared secret, or a public key (RS256, ES256, EdDSA) as a Node KeyObject. */
@@ -18,7 +19,8 @@ export interface JwtVerifierOptions {
 /**
  * Verifies JSON Web Tokens with jose: signature, `exp` (required), `nbf`,
  * `iss` and `aud`; the principal is `sub` with the space-separated `scope`
- * claim (OAuth 2.0).
+ * claim (OAuth 2.0). A token it refuses throws an InvalidTokenError saying
+ * why in our words, jose's error as its cause.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<Principal> {
   const key = options.key instanceof Uint8Array ? createSecretKey(options.key) : options.key;
@@ -36,6 +38,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
       algorithms,
       clockTolerance: options.clockToleranceSeconds ?? 5,
       requiredClaims: ["exp", "sub"],
+    }).catch((e: unknown) => {
+      throw invalidTokenOf(e);
     });
     const principal: Principal = {
       subject: String(payload.sub),

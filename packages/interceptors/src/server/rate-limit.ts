@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   clientOf?: (req: UnaryRequest | StreamRequest) => string;
   /** Clients remembered at most; the longest-idle are forgotten first. @default 10_000 */
   maxClients?: number;
+  /** Called for each call the limit refuses, to count them. @default none */
+  onLimited?: () => void;
   /** For tests. @default Date.now */
   now?: () => number;
 }
@@ -24,7 +26,10 @@ interface Bucket {
  * `perSecond`, up to `burst`. A client out of tokens gets RESOURCE_EXHAUSTED
  * with the time until its next token, as `grpc-retry-pushback-ms` (gRPC's
  * retry hint, which the retry interceptor honours) and `retry-after`.
- * Other clients are not affected: each has its own bucket.
+ * Other clients are not affected: each has its own bucket. The buckets
+ * live in this process: servers that share a port (node:cluster) or a
+ * balancer each keep their own, so a client whose connections reach N of
+ * them gets up to N times `perSecond`.
  */
 export function createRateLimitInterceptor(options: RateLimitOptions): Interceptor {
   const rate = options.perSecond / 1000;
@@ -49,6 +54,7 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
     }
     buckets.set(client, bucket);
     if (bucket.tokens < 1) {
+      options.onLimited?.();
       const waitMs = Math.ceil((1 - bucket.tokens) / rate);
       throw new ConnectError(
         `rate limit: at most ${options.perSecond} call${options.perSecond === 1 ? "" : "s"} per second per client; retry in ${waitMs} ms`,
