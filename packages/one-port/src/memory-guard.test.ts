@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createMemoryGuard, type MemorySample } from "./memory-guard.js";
 
 const MiB = 1024 * 1024;
@@ -31,27 +32,44 @@ describe("createMemoryGuard", () => {
     }
   });
 
-  it("under pressure, believes a reading only after a full collection, at most once per period", () => {
+  it("judges what was live at the last full collection, running one when over a threshold and none ran lately", async () => {
     let garbage = 90;
+    let live = 5;
     let collections = 0;
     const guard = createMemoryGuard({
       limitBytes: 100 * MiB,
       collectEveryMs: 60_000,
-      sample: () => reading(5 + garbage),
+      sample: () => reading(live + garbage),
       collect: () => {
         collections++;
         garbage = 0;
       },
     });
     try {
-      // The reading at creation was under pressure: collected, then normal.
+      // The reading at creation was over: collected, and what is live is little.
       assert.equal(guard.pressure, "normal");
       assert.equal(collections, 1);
       garbage = 90;
-      assert.equal(guard.check(), "critical", "within the period, the reading stands");
-      assert.equal(collections, 1);
+      assert.equal(guard.check(), "normal", "garbage since the collection sheds nothing");
+      assert.equal(collections, 1, "one collection a period at most");
     } finally {
       guard.close();
+    }
+    const growing = createMemoryGuard({
+      limitBytes: 100 * MiB,
+      collectEveryMs: 1,
+      sample: () => reading(live + garbage),
+      collect: () => {
+        garbage = 0;
+      },
+    });
+    try {
+      live = 95;
+      garbage = 0;
+      await sleep(5);
+      assert.equal(growing.check(), "critical", "live memory that grew is seen at the next collection");
+    } finally {
+      growing.close();
     }
   });
 

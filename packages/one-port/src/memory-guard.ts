@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -59,11 +60,12 @@ export interface MemoryGuardOptions {
    */
   intervalMs?: number;
   /**
-   * Under pressure, run V8's full collection before believing a reading, at
-   * most this often (in milliseconds; 0 = never). V8 collects when it
-   * allocates, and a server that sheds calls allocates little: after an
-   * attack, the heap it left behind would stay uncollected, and the server
-   * would refuse every call for as long as no one made it allocate.
+   * Readings are judged by what was live at V8's last full collection (the
+   * lower of that and the reading now), so that garbage never sheds a call.
+   * Over a threshold with no full collection for this long (milliseconds;
+   * 0 = never), the guard runs one itself: V8 collects as it allocates, and
+   * a server that sheds calls allocates little, so after an attack the heap
+   * it left behind would stay uncollected and every call refused.
    * @default 1_000
    */
   collectEveryMs?: number;
@@ -138,31 +140,46 @@ export function createMemoryGuard(options: MemoryGuardOptions = {}): MemoryGuard
   const sample = options.sample ?? readMemory;
   const collectEveryMs = options.collectEveryMs ?? memoryGuardDefaults.collectEveryMs;
   let collect = options.collect;
-  let lastCollected = 0;
   const listeners: (() => void)[] = [];
   let last = sample();
   let pressure: MemoryPressure = "normal";
+  // The reading right after V8's last full collection, and when: what is
+  // live then. A reading between collections counts garbage too, and under
+  // load the heap holds several times its live size in garbage, so what is
+  // judged is the lower of the two: garbage never sheds a call.
+  let live: MemorySample | undefined;
+  let liveAt = 0;
+  const gcWatch = new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        live = sample();
+        liveAt = Date.now();
+      }
+    }
+  });
+  gcWatch.observe({ entryTypes: ["gc"] });
 
-  const judge = (): MemoryPressure => {
-    const heap = last.heapLimitBytes > 0 ? last.heapUsedBytes / last.heapLimitBytes : 0;
-    const held = limit > 0 ? (last.heapUsedBytes + last.externalBytes) / limit : 0;
-    pressure =
-      heap >= heapCriticalAt || held >= criticalAt
-        ? "critical"
-        : heap >= heapShedAt || held >= shedAt
-          ? "shed"
-          : "normal";
-    return pressure;
+  const pressureOf = (m: MemorySample): MemoryPressure => {
+    const heap = m.heapLimitBytes > 0 ? m.heapUsedBytes / m.heapLimitBytes : 0;
+    const held = limit > 0 ? (m.heapUsedBytes + m.externalBytes) / limit : 0;
+    if (heap >= heapCriticalAt || held >= criticalAt) return "critical";
+    if (heap >= heapShedAt || held >= shedAt) return "shed";
+    return "normal";
   };
+  const lower = (a: MemorySample, b: MemorySample): MemorySample =>
+    a.heapUsedBytes + a.externalBytes <= b.heapUsedBytes + b.externalBytes ? a : b;
   const check = (): MemoryPressure => {
     last = sample();
-    if (judge() !== "normal" && collectEveryMs > 0 && Date.now() - lastCollected >= collectEveryMs) {
-      lastCollected = Date.now();
+    // Over a threshold with no full collection for a while: find out what
+    // of it is live. V8 collects as it allocates, so this is for a server
+    // that sheds calls and allocates little, or grows between collections.
+    if (pressureOf(last) !== "normal" && collectEveryMs > 0 && Date.now() - liveAt >= collectEveryMs) {
       collect ??= fullCollection();
       collect();
-      last = sample();
-      judge();
+      live = sample();
+      liveAt = Date.now();
     }
+    pressure = pressureOf(live ? lower(last, live) : last);
     if (pressure === "critical") for (const listener of listeners) listener();
     return pressure;
   };
@@ -183,6 +200,7 @@ export function createMemoryGuard(options: MemoryGuardOptions = {}): MemoryGuard
     },
     close() {
       clearInterval(timer);
+      gcWatch.disconnect();
     },
   };
 }

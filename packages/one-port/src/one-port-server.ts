@@ -211,8 +211,15 @@ function createAddressCap(max: number): { admit(socket: Socket): boolean } {
   };
 }
 
-/** How often a session's list of streams is swept of the closed ones. */
-const SWEEP_EVERY = 256;
+/** How often the sessions' lists of streams are swept of the closed ones. */
+const SWEEP_MS = 100;
+
+/**
+ * What an open HTTP/2 stream is taken to hold when connections are weighed,
+ * beyond the bytes counted for it: a stream that sent only its head, or a
+ * body under the fast path's uncounted 16 KiB, still costs the server.
+ */
+const STREAM_WEIGHT_BYTES = 16 * 1024;
 
 /** Under critical memory pressure, the least time between two connections closed. */
 const CRITICAL_CLOSE_INTERVAL_MS = 250;
@@ -282,24 +289,24 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   let http1: Http1Controls;
   let streamsTaken = 0;
   const { takeStream } = opts;
-  // The streams each session has had since its last sweep, to weigh what
-  // it holds under critical pressure. Swept of closed ones every
-  // SWEEP_EVERY additions rather than by a 'close' listener per stream.
+  // The streams each session has open, to weigh what it holds under
+  // critical pressure. Closed ones are swept out every SWEEP_MS (by the
+  // memory guard's readings) rather than by a 'close' listener per stream;
+  // until then a closed stream, and what its listeners hold, stays reachable.
   const openStreams = new Map<Http2Session, ServerHttp2Stream[]>();
   const noteStream = (stream: ServerHttp2Stream): void => {
     const { session } = stream;
     if (!session) return;
-    let list = openStreams.get(session);
-    if (!list) {
-      list = [];
-      openStreams.set(session, list);
+    const list = openStreams.get(session);
+    if (list) list.push(stream);
+    else openStreams.set(session, [stream]);
+  };
+  const sweepStreams = (): void => {
+    for (const [session, list] of openStreams) {
+      const open = list.filter((s) => !s.closed);
+      if (open.length === 0) openStreams.delete(session);
+      else if (open.length !== list.length) openStreams.set(session, open);
     }
-    list.push(stream);
-    if (list.length % SWEEP_EVERY === 0)
-      openStreams.set(
-        session,
-        list.filter((s) => !s.closed),
-      );
   };
   const maxHeaderListSize = opts.http2Settings.maxHeaderListSize ?? DEFAULTS.http2Settings.maxHeaderListSize;
   // Every HTTP/2 stream passes here before anything reads it.
@@ -397,7 +404,9 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     let heaviest: { close(): void; heldBytes: number; httpVersion: "1.1" | "2"; peer: string } | undefined;
     for (const session of sessions) {
       let heldBytes = requestBudget?.heldBy(session) ?? 0;
-      for (const stream of openStreams.get(session) ?? []) if (!stream.closed) heldBytes += stream.writableLength;
+      for (const stream of openStreams.get(session) ?? []) {
+        if (!stream.closed) heldBytes += STREAM_WEIGHT_BYTES + stream.writableLength;
+      }
       if (session.socket) heldBytes += session.socket.writableLength;
       if (!heaviest || heldBytes > heaviest.heldBytes) {
         heaviest = {
@@ -425,6 +434,9 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     });
   };
   if (memoryGuard) {
+    const sweeper = setInterval(sweepStreams, SWEEP_MS);
+    sweeper.unref();
+    server.once("close", () => clearInterval(sweeper));
     let lastClose = 0;
     memoryGuard.onCritical(() => {
       // Freed memory shows only after V8 collects it: give it time before

@@ -189,6 +189,7 @@ export function readBody(
   const refuse = (error: ConnectError): void => {
     over = true;
     hold?.release();
+    chunks.length = 0;
     done(error);
   };
   req.on("data", (chunk: Buffer) => {
@@ -205,7 +206,11 @@ export function readBody(
   req.once("end", () => {
     if (over) return;
     hold?.release();
-    done(joined(chunks));
+    const body = joined(chunks);
+    // The stream keeps this listener's closure until it is collected: let
+    // the body go with the call, not with the stream.
+    chunks.length = 0;
+    done(body);
   });
 }
 
@@ -233,6 +238,8 @@ export function readEnvelopedBody(
     if (finished) return;
     finished = true;
     hold?.release();
+    // As in readBody: the stream's listener must not keep the body.
+    chunks.length = 0;
     done(result);
   };
   req.on("data", (chunk: Buffer) => {
@@ -249,7 +256,7 @@ export function readEnvelopedBody(
       headersSeen++;
     }
     if (headersSeen === 2 && size >= nextHeader) {
-      finish(Buffer.concat(chunks));
+      finish(joined(chunks));
       return;
     }
     if (budget && size > UNCOUNTED_BYTES) {
@@ -258,7 +265,9 @@ export function readEnvelopedBody(
       if (spent) finish(budgetSpent(spent));
     }
   });
-  req.once("end", () => finish(joined(chunks)));
+  req.once("end", () => {
+    if (!finished) finish(joined(chunks));
+  });
 }
 
 /** The big-endian uint32 at `offset` of the bytes the chunks hold one after another. */
