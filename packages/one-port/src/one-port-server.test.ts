@@ -223,6 +223,27 @@ describe("the same head limits on both HTTP versions", () => {
     }
   });
 
+  it("a gRPC call with a head over 16 KiB gets RESOURCE_EXHAUSTED, not a 431 its client would read as UNKNOWN", async () => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", () => {});
+    try {
+      const head = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({
+          ":path": "/",
+          "content-type": "application/grpc",
+          "x-long": "a".repeat(20_000),
+        });
+        stream.on("response", resolve);
+        stream.on("error", reject);
+        stream.end();
+      });
+      assert.equal(head[":status"], 200);
+      assert.equal(head["grpc-status"], "8");
+    } finally {
+      session.destroy();
+    }
+  });
+
   it("a request head over 16 KiB is refused on both versions", async () => {
     const long = { "x-long": "a".repeat(20_000) };
     assert.equal(await h1Status(port, long), 431);

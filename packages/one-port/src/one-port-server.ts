@@ -312,11 +312,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   // Every HTTP/2 stream passes here before anything reads it.
   const take: StreamTaker = (stream, headers) => {
     if (headerListSize(headers) > maxHeaderListSize) {
-      answerStream(stream, {
-        status: 431,
-        headers: { "content-type": "text/plain; charset=utf-8" },
-        body: `a request head may be at most ${maxHeaderListSize} bytes\n`,
-      });
+      answerStream(stream, headTooLarge(headers["content-type"], maxHeaderListSize));
       return true;
     }
     if (memoryGuard) {
@@ -491,6 +487,22 @@ function headerListSize(headers: IncomingHttpHeaders): number {
     size += name.length + 32 + (Array.isArray(value) ? value.join("").length : value.length);
   }
   return size;
+}
+
+/**
+ * The answer to a head over the limit: 431, which a gRPC client would read
+ * as UNKNOWN, so gRPC and gRPC-Web get RESOURCE_EXHAUSTED in a
+ * Trailers-Only answer instead, as grpc-go answers too large a head.
+ */
+function headTooLarge(contentType: string | undefined, limit: number): Refusal {
+  const message = `the request head is larger than ${limit} bytes`;
+  if (contentType?.startsWith("application/grpc")) {
+    return {
+      status: 200,
+      headers: { "content-type": contentType, "grpc-status": "8", "grpc-message": encodeURIComponent(message) },
+    };
+  }
+  return { status: 431, headers: { "content-type": "text/plain; charset=utf-8" }, body: `${message}\n` };
 }
 
 /** Answers a stream at once, without reading its request, and stops the client sending it. */
