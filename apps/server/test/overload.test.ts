@@ -118,6 +118,23 @@ describe("shedding: new calls refused while memory is short", () => {
     assert.match(res.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
   });
 
+  it("lets a page from an allowed origin read the refusal, and answers its preflight", async () => {
+    const origin = "http://localhost:5173";
+    const preflight = await fetch(`${server.url}${GREET}`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    assert.ok(preflight.status < 300, `preflight: ${preflight.status}`);
+    const res = await fetch(`${server.url}${GREET}`, {
+      method: "POST",
+      headers: { origin, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Ada" }),
+    });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("access-control-allow-origin"), origin);
+    assert.match(res.headers.get("access-control-expose-headers") ?? "", /x-request-id/);
+  });
+
   it("refuses gRPC-Web over HTTP/1.1 with grpc-status 14", async () => {
     const res = await fetch(`${server.url}${GREET}`, {
       method: "POST",

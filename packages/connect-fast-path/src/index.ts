@@ -8,6 +8,7 @@ export {
   type NodeRequest,
   type NodeResponse,
 } from "./fast-path.js";
+export { type CorsPolicy, corsHeaders } from "./shared/cors.js";
 export { encodeGrpcMessage } from "./shared/envelopes.js";
 export { meterRequestBody } from "./shared/request-meter.js";
 export { takeTurns, WRITES_PER_TURN } from "./shared/take-turns.js";

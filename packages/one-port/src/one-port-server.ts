@@ -256,7 +256,14 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       }
       if (draining) response.shouldKeepAlive = false;
       else latestResponse.set(req.socket, response);
-      if (memoryGuard && memoryGuard.pressure !== "normal" && !keepServing?.(req.url ?? "")) {
+      // Preflights are answered while shedding: they cost nothing, and a
+      // refused one would hide the refusal of the call from the page.
+      if (
+        memoryGuard &&
+        memoryGuard.pressure !== "normal" &&
+        req.method !== "OPTIONS" &&
+        !keepServing?.(req.url ?? "")
+      ) {
         const peer = peerOf(req.socket);
         onOverload?.({ action: "refused", httpVersion: "1.1", path: req.url ?? "", peer });
         const answer = refuse(req.headers, peer);
@@ -316,7 +323,11 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
       return true;
     }
     if (memoryGuard) {
-      if (memoryGuard.pressure !== "normal" && !keepServing?.(headers[":path"] ?? "")) {
+      if (
+        memoryGuard.pressure !== "normal" &&
+        headers[":method"] !== "OPTIONS" &&
+        !keepServing?.(headers[":path"] ?? "")
+      ) {
         const peer = peerOf(stream.session?.socket);
         onOverload?.({ action: "refused", httpVersion: "2", path: headers[":path"] ?? "", peer });
         answerStream(stream, refuse(headers, peer));

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { type CorsPolicy, corsHeaders } from "@greeter/connect-fast-path";
 import {
   type ByteBudget,
   createByteBudget,
@@ -12,6 +13,7 @@ import {
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { ServerConfig } from "../config.js";
+import { EXPOSED_HEADERS } from "../cors.js";
 import type { SampledWarn } from "./refusals.js";
 
 /** Paths that keep answering while the server sheds load: probes, and what an operator watches. */
@@ -45,6 +47,7 @@ export function createOverloadDefences(
   registry: Registry,
 ): OverloadDefences {
   const memoryGuard = createMemoryGuard({ limitBytes: config.memoryLimitBytes });
+  const cors: CorsPolicy = { allowedOrigins: config.corsOrigins, exposedHeaders: EXPOSED_HEADERS };
   const budget = createByteBudget({
     perConnectionBytes: config.requestBufferPerConnectionBytes,
     totalBytes: config.requestBufferTotalBytes,
@@ -120,7 +123,7 @@ export function createOverloadDefences(
           path: headers[":path"] ?? "",
           peer,
         });
-        return refusal(headers, requestId);
+        return refusal(headers, requestId, cors);
       },
       onOverload,
     },
@@ -132,11 +135,14 @@ export function createOverloadDefences(
  * A call refused while shedding, as its protocol says UNAVAILABLE: gRPC and
  * gRPC-Web in a trailers-only answer, Connect as JSON with 503 (which every
  * Connect client reads as `unavailable`), and a plain 503 for anything
- * else. Each carries the request id that the warn line names.
+ * else. Each carries the request id that the warn line names, and the CORS
+ * headers an allowed page needs to read it.
  */
-function refusal(headers: IncomingHttpHeaders, requestId: string): Refusal {
+function refusal(headers: IncomingHttpHeaders, requestId: string, cors: CorsPolicy): Refusal {
   const contentType = headers["content-type"] ?? "";
-  const head = { "x-request-id": requestId, "retry-after": "1" };
+  // A page from an allowed origin must be able to read the refusal, or it
+  // sees a network error instead of UNAVAILABLE.
+  const head = { ...corsHeaders(headers, cors), "x-request-id": requestId, "retry-after": "1" };
   if (contentType.startsWith("application/grpc")) {
     return {
       status: 200,
