@@ -203,6 +203,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   });
   if (!onePort) throw new Error("Fastify did not call serverFactory");
   const port = onePort;
+  overload.usePort(port);
 
   await registerCors(app, config.corsOrigins);
   await app.register(fastifyConnectPlugin, {

@@ -6,9 +6,22 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { grpcHeaders } from "./attacks/attacks.js";
+import { frame, h2Request } from "./raw-requests.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
 const GREET = "/greeter.v1.Greeter/Greet";
+
+/** A protobuf varint. */
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  for (let v = n; ; v >>>= 7) {
+    if (v < 0x80) {
+      bytes.push(v);
+      return Buffer.from(bytes);
+    }
+    bytes.push((v & 0x7f) | 0x80);
+  }
+}
 
 /** A metric's value in /metrics text (the sum of every line whose labels contain `labels`). */
 async function metric(server: TestServer, name: string, labels = ""): Promise<number> {
@@ -92,6 +105,40 @@ describe("request budget: unfinished messages a connection may make the server h
       assert.equal((await client.greet({ name: "Ada" })).greeting, "Hello, Ada!");
     });
   }
+});
+
+describe("request budget: one client cannot keep the total from the others", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({
+      requestBufferPerConnectionBytes: 1024 * 1024,
+      requestBufferTotalBytes: 2 * 1024 * 1024,
+    });
+  });
+  after(() => server.close());
+
+  it("closes the connection holding the most of it, so another client's large call goes through on retry", async () => {
+    // Two connections each hold three unfinished 300 KiB messages: 1.8 MiB of the 2 MiB.
+    const holding = [0, 1].map(() => holdUnfinishedMessages(server.url, 3, 300 * 1024, false, 3_000));
+    await sleep(500);
+    // A Greet with 300 KiB of unknown fields (its name is what counts).
+    const padding = Buffer.alloc(300 * 1024, 1);
+    const message = Buffer.concat([Buffer.from([0x0a, 3, 0x41, 0x64, 0x61, 0x7a]), varint(padding.length), padding]);
+    const statuses: string[] = [];
+    for (let attempt = 0; attempt < 5 && statuses.at(-1) !== "0"; attempt++) {
+      const res = await h2Request(
+        server.url,
+        { ":path": GREET, "content-type": "application/grpc", te: "trailers" },
+        frame(message),
+      );
+      statuses.push(String(res.trailers["grpc-status"] ?? res.headers["grpc-status"]));
+      await sleep(300);
+    }
+    assert.equal(statuses[0], String(Code.ResourceExhausted), `first try: ${statuses.join(",")}`);
+    assert.equal(statuses.at(-1), "0", `served on a retry: ${statuses.join(",")}`);
+    assert.ok((await metric(server, "greeter_overload_total", 'why="request budget"')) >= 1, "the closing is counted");
+    await Promise.all(holding);
+  });
 });
 
 describe("shedding: new calls refused while memory is short", () => {

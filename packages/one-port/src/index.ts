@@ -20,6 +20,7 @@ export {
   type OnePortServer,
   type OnePortServerOptions,
   type OverloadEvent,
+  type OverloadReason,
   type Refusal,
   type StreamTaker,
 } from "./one-port-server.js";

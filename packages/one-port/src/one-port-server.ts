@@ -130,7 +130,10 @@ export interface Refusal {
 /** What the server did for lack of memory. */
 export type OverloadEvent =
   | { action: "refused"; httpVersion: "1.1" | "2"; path: string; peer: string }
-  | { action: "closed"; httpVersion: "1.1" | "2"; heldBytes: number; peer: string };
+  | { action: "closed"; why: OverloadReason; httpVersion: "1.1" | "2"; heldBytes: number; peer: string };
+
+/** Why a connection was closed: memory ran short, or the request budget's total was spent. */
+export type OverloadReason = "memory" | "request budget";
 
 /** One listening port that hands each connection to an HTTP/1.1 or an HTTP/2 server. */
 export interface OnePortServer {
@@ -144,6 +147,13 @@ export interface OnePortServer {
    * offerStreamsFirst), which a fast path would otherwise not notice.
    */
   readonly streamsTaken: number;
+  /**
+   * Closes the connection that holds the most (see `memoryGuard`), at most
+   * once every 250 ms: what the memory guard does when critical, and what
+   * the server does when the request budget's total is spent, so that the
+   * client holding it, rather than every other, pays.
+   */
+  shedHeaviest(why: OverloadReason): void;
   /**
    * Shuts down gracefully: stops accepting connections, sends GOAWAY to
    * every HTTP/2 client, closes idle HTTP/1.1 connections and answers the
@@ -406,15 +416,22 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
   http1.headersTimeout = opts.headersTimeoutMs;
   http1.requestTimeout = opts.requestTimeoutMs;
 
-  /** Closes the connection that holds the most: bytes waiting for a client that does not read, and unfinished request bytes. */
-  const closeHeaviest = (): void => {
+  /**
+   * Closes the connection that holds the most. For memory: bytes waiting
+   * for a client that does not read, open streams, and unfinished request
+   * bytes; for the request budget: its unfinished request bytes alone.
+   */
+  const closeHeaviest = (why: OverloadReason): void => {
+    const memory = why === "memory";
     let heaviest: { close(): void; heldBytes: number; httpVersion: "1.1" | "2"; peer: string } | undefined;
     for (const session of sessions) {
       let heldBytes = requestBudget?.heldBy(session) ?? 0;
-      for (const stream of openStreams.get(session) ?? []) {
-        if (!stream.closed) heldBytes += STREAM_WEIGHT_BYTES + stream.writableLength;
+      if (memory) {
+        for (const stream of openStreams.get(session) ?? []) {
+          if (!stream.closed) heldBytes += STREAM_WEIGHT_BYTES + stream.writableLength;
+        }
+        if (session.socket) heldBytes += session.socket.writableLength;
       }
-      if (session.socket) heldBytes += session.socket.writableLength;
       if (!heaviest || heldBytes > heaviest.heldBytes) {
         heaviest = {
           heldBytes,
@@ -426,7 +443,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     }
     for (const socket of sockets) {
       if (socket.destroyed || h2Sockets.has(socket) || (socket as TLSSocket).alpnProtocol === "h2") continue;
-      const heldBytes = (requestBudget?.heldBy(socket) ?? 0) + socket.writableLength;
+      const heldBytes = (requestBudget?.heldBy(socket) ?? 0) + (memory ? socket.writableLength : 0);
       if (!heaviest || heldBytes > heaviest.heldBytes) {
         heaviest = { heldBytes, httpVersion: "1.1", peer: peerOf(socket), close: () => socket.destroy() };
       }
@@ -435,23 +452,26 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     heaviest.close();
     onOverload?.({
       action: "closed",
+      why,
       httpVersion: heaviest.httpVersion,
       heldBytes: heaviest.heldBytes,
       peer: heaviest.peer,
     });
   };
+  // Freed memory shows only after V8 collects it, and a closed connection's
+  // budget after its streams close: give it time before judging that one
+  // more connection must go.
+  let lastClose = 0;
+  const shedHeaviest = (why: OverloadReason): void => {
+    if (Date.now() - lastClose < CRITICAL_CLOSE_INTERVAL_MS) return;
+    lastClose = Date.now();
+    closeHeaviest(why);
+  };
   if (memoryGuard) {
     const sweeper = setInterval(sweepStreams, SWEEP_MS);
     sweeper.unref();
     server.once("close", () => clearInterval(sweeper));
-    let lastClose = 0;
-    memoryGuard.onCritical(() => {
-      // Freed memory shows only after V8 collects it: give it time before
-      // judging that one more connection must go.
-      if (Date.now() - lastClose < CRITICAL_CLOSE_INTERVAL_MS) return;
-      lastClose = Date.now();
-      closeHeaviest();
-    });
+    memoryGuard.onCritical(() => shedHeaviest("memory"));
   }
 
   async function drain(graceMs: number): Promise<void> {
@@ -480,6 +500,7 @@ export function createOnePortServer(listener: DualRequestListener, options: OneP
     get streamsTaken() {
       return streamsTaken;
     },
+    shedHeaviest,
     drain,
   };
 }

@@ -6,6 +6,7 @@ import {
   createByteBudget,
   createMemoryGuard,
   type MemoryGuard,
+  type OnePortServer,
   type OnePortServerOptions,
   type OverloadEvent,
   type Refusal,
@@ -30,6 +31,11 @@ export interface OverloadDefences {
     OnePortServerOptions,
     "memoryGuard" | "requestBudget" | "keepServing" | "refuse" | "onOverload"
   >;
+  /**
+   * The port whose heaviest connection is closed when the request budget's
+   * total is spent: set once the port exists (it is built after these).
+   */
+  usePort(port: Pick<OnePortServer, "shedHeaviest">): void;
   close(): void;
 }
 
@@ -55,8 +61,8 @@ export function createOverloadDefences(
 
   const overload = new Counter({
     name: "greeter_overload_total",
-    help: "Calls refused (action=refused) and connections closed (action=closed) because memory ran short.",
-    labelNames: ["action", "http_version"],
+    help: "Calls refused (action=refused) because memory ran short, and connections closed (action=closed) because memory ran short (why=memory) or the request budget's total was spent (why=request budget).",
+    labelNames: ["action", "http_version", "why"],
     registers: [registry],
   });
   const budgetRefused = new Counter({
@@ -83,6 +89,10 @@ export function createOverloadDefences(
   });
 
   // Every refusal of the budget, on either path, passes through `hold`.
+  // When the total is spent, the connection holding the most of it is
+  // closed too: one client with several connections must not hold the
+  // budget every other client's large calls need.
+  let port: Pick<OnePortServer, "shedHeaviest"> | undefined;
   const requestBudget: ByteBudget = {
     ...budget,
     hold(connection, bytes) {
@@ -90,6 +100,7 @@ export function createOverloadDefences(
       if (spent) {
         budgetRefused.inc({ budget: spent });
         warn("request budget spent: call refused with RESOURCE_EXHAUSTED", { budget: spent, bytes });
+        if (spent === "total") port?.shedHeaviest("request budget");
       }
       return spent;
     },
@@ -99,12 +110,18 @@ export function createOverloadDefences(
   };
 
   const onOverload = (event: OverloadEvent): void => {
-    overload.inc({ action: event.action, http_version: event.httpVersion });
+    overload.inc({
+      action: event.action,
+      http_version: event.httpVersion,
+      why: event.action === "closed" ? event.why : "memory",
+    });
     // Refusals are logged by refuse(), with the id of the answer.
     if (event.action === "closed") {
       logger.warn(
         { peer: event.peer, heldBytes: event.heldBytes, httpVersion: event.httpVersion, memory: memoryGuard.last },
-        "memory critical: closed the connection holding the most",
+        event.why === "memory"
+          ? "memory critical: closed the connection holding the most"
+          : "request budget spent: closed the connection holding the most of it",
       );
     }
   };
@@ -126,6 +143,9 @@ export function createOverloadDefences(
         return refusal(headers, requestId, cors);
       },
       onOverload,
+    },
+    usePort(onePort) {
+      port = onePort;
     },
     close: () => memoryGuard.close(),
   };
