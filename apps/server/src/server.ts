@@ -15,7 +15,7 @@ import {
 } from "@greeter/connect-fast-path";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
-import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
+import { createOnePortServer, type DualRequestListener, type MemoryGuard, type OnePortServer } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
@@ -95,6 +95,8 @@ export interface BuildOptions {
   clusterWorker?: boolean;
   /** Where spans go instead of OTEL_EXPORTER_OTLP_ENDPOINT (tests read them). */
   spanExporter?: SpanExporter;
+  /** A memory guard instead of one made from MEMORY_LIMIT_BYTES (tests set the pressure). */
+  memoryGuard?: MemoryGuard;
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
@@ -113,7 +115,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   if (logOutput) registerLogOutputMetrics(metrics, logOutput.stats);
   const warnSampled = createSampledWarn(logger);
   const refusals = createRefusalReporter(warnSampled, metrics);
-  const overload = createOverloadDefences(config, logger, warnSampled, metrics);
+  const overload = createOverloadDefences(config, logger, warnSampled, metrics, options.memoryGuard);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
   const interceptors = createServerInterceptors(config, {
     logger: rpcLogger,

@@ -51,8 +51,9 @@ export function createOverloadDefences(
   logger: Logger,
   warn: SampledWarn,
   registry: Registry,
+  guard?: MemoryGuard,
 ): OverloadDefences {
-  const memoryGuard = createMemoryGuard({ limitBytes: config.memoryLimitBytes });
+  const memoryGuard = guard ?? createMemoryGuard({ limitBytes: config.memoryLimitBytes });
   const cors: CorsPolicy = { allowedOrigins: config.corsOrigins, exposedHeaders: EXPOSED_HEADERS };
   const budget = createByteBudget({
     perConnectionBytes: config.requestBufferPerConnectionBytes,

@@ -15,7 +15,7 @@ export const notBase64 = (): ConnectError =>
 
 /**
  * The bytes of a query parameter as the client sent them: `+` as a space,
- * `%XX` as that byte. URLSearchParams would decode them as UTF-8 and
+ * `%XX` as that byte, any other character as the byte Node read it from. URLSearchParams would decode them as UTF-8 and
  * replace what is not with U+FFFD, so a JSON message of bytes that are not
  * UTF-8 could not be told from one that holds U+FFFD. Undefined if absent.
  */
@@ -32,7 +32,8 @@ export function rawQueryParam(search: string, name: string): Buffer | undefined 
         bytes.push(Number.parseInt(hex, 16));
         i += 2;
       } else {
-        bytes.push(...Buffer.from(value[i] ?? "", "utf8"));
+        // Node gives a URL's raw bytes one character each (latin1).
+        bytes.push(value.charCodeAt(i) & 0xff);
       }
     }
     return Buffer.from(bytes);
