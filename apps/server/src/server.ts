@@ -2,7 +2,14 @@ import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setDefaultHighWaterMark } from "node:stream";
-import { Code, ConnectError, type ConnectRouter, createConnectRouter, createContextValues } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createConnectRouter,
+  createContextValues,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import {
@@ -95,6 +102,12 @@ export interface BuildOptions {
   clusterWorker?: boolean;
   /** Where spans go instead of OTEL_EXPORTER_OTLP_ENDPOINT (tests read them). */
   spanExporter?: SpanExporter;
+  /**
+   * Interceptors run after Greeter's own, next to the services, on both
+   * paths: tests make calls fail in ways Greeter's services never do (an
+   * error carrying protocol headers, say). Default: none.
+   */
+  innerInterceptors?: Interceptor[];
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
@@ -115,11 +128,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const refusals = createRefusalReporter(warnSampled, metrics);
   const overload = createOverloadDefences(config, logger, warnSampled, metrics);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
-  const interceptors = createServerInterceptors(config, {
-    logger: rpcLogger,
-    registry: metrics,
-    tracer: tracing?.tracer,
-  });
+  const interceptors = [
+    ...createServerInterceptors(config, {
+      logger: rpcLogger,
+      registry: metrics,
+      tracer: tracing?.tracer,
+    }),
+    ...(options.innerInterceptors ?? []),
+  ];
 
   const routerOptions = {
     acceptCompression: [compressionGzip, compressionBrotli],

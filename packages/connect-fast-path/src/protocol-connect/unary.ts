@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout } from "@connectrpc/connect/protocol-connect";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
@@ -172,8 +173,14 @@ function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, option
   }
 }
 
-/** The Connect error shape: an HTTP status for the code, a JSON body, metadata as headers. */
-/** Answers a Connect unary call with an error: the status for its code, the JSON error, its metadata as headers. */
+/**
+ * Answers a Connect unary call with an error: the status for its code, the
+ * JSON error, its metadata as headers. As connect-node (since 2.2.0) does:
+ * the metadata's protocol headers (`content-encoding`, `content-type`,
+ * `grpc-status`...) are left out, since they would describe a body that is
+ * not the one sent, and an error received from another server (a wire
+ * error) relays only its code, message and details.
+ */
 export function respondError(
   res: FastResponse,
   cors: Record<string, string>,
@@ -182,7 +189,7 @@ export function respondError(
   trailer: Headers | undefined,
 ): void {
   const merged = new Headers(header);
-  for (const [key, value] of error.metadata) merged.set(key, value);
+  if (!error.isWireError) mergeNonProtocolHeaders(merged, error.metadata);
   send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, errorToJsonBytes(error, {}));
 }
 

@@ -94,7 +94,10 @@ export function messageTooLarge(length: number, readMaxBytes: number): ConnectEr
 
 /**
  * Puts a failed call's status into its trailer: code, message, details and
- * the error's metadata. gRPC-Web's message is encoded as connect-node
+ * the error's metadata, without its protocol headers and none of a wire
+ * error's (connect's `setTrailerStatus` leaves them out, as connect-node
+ * does since 2.2.0; apps/server/test/fast-path-parity-edges.test.ts holds
+ * both paths to it). gRPC-Web's message is encoded as connect-node
  * encodes it (its clients decode either way); gRPC's as the gRPC spec says,
  * because grpc-js decodes it with decodeURI, which leaves connect-es's "%3A"
  * and the like in the text (the server re-encodes connect-node's gRPC
@@ -136,7 +139,11 @@ export function trailerFrame(trailer: Headers): Buffer {
   return frame;
 }
 
-/** Connect's last frame of a stream: the error, if any, and the trailers, as JSON. */
+/**
+ * Connect's last frame of a stream: the error, if any, and the trailers, as
+ * JSON; `endStreamToJson` leaves out the error metadata's protocol headers
+ * (all of it for a wire error), as connect-node does.
+ */
 export function endStreamFrame(
   trailer: Headers,
   error: ConnectError | undefined,

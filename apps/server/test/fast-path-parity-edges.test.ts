@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import http from "node:http";
+import type http2 from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { errorFromJson } from "@connectrpc/connect/protocol-connect";
+import { GreetingRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { frame, h2Request } from "./raw-requests.js";
+import { startTestServer, type TestServer } from "./testing.js";
+
+// The same request sent to the server with the fast path on and with it off
+// (FAST_PATH=false: connect-fastify answers everything) gets the same
+// answer, where the conformance suite does not look: errors that carry
+// metadata, compression negotiation, long deadlines.
+
+/** The request header that makes {@link failWithMetadata} fail a call, and how. */
+const FAIL = "x-test-fail";
+
+/** Metadata no answer may carry over: each names a header of the protocol itself. */
+const PROTOCOL_METADATA = {
+  "content-encoding": "gzip",
+  "content-type": "text/html",
+  "grpc-status": "0",
+  "grpc-message": "all is well",
+  "grpc-encoding": "gzip",
+  "connect-content-encoding": "gzip",
+};
+
+/**
+ * Fails calls that ask for it: `metadata`, an error of this server's own
+ * carrying protocol headers and one of its own (`x-kept`); `wire`, the same
+ * as if received from another server; `long`, a message of 2 KiB.
+ */
+const failWithMetadata: Interceptor = (next) => async (req) => {
+  const how = req.header.get(FAIL);
+  if (how === null) return next(req);
+  const metadata = { ...PROTOCOL_METADATA, "x-kept": "yes" };
+  if (how === "wire") {
+    throw errorFromJson(
+      { code: "failed_precondition", message: "refused upstream" },
+      metadata,
+      new ConnectError("unreadable", Code.Unknown),
+    );
+  }
+  throw new ConnectError(how === "long" ? "x".repeat(2048) : "refused", Code.FailedPrecondition, metadata);
+};
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The headers worth comparing: not those new on every answer, those that
+ * frame the body (content-length or chunked: the fast path knows its length
+ * up front) or CORS headers Fastify adds to every answer, not to a browser's
+ * alone.
+ */
+const IGNORED = new Set([
+  "date",
+  "x-request-id",
+  "connection",
+  "keep-alive",
+  "vary",
+  "content-length",
+  "transfer-encoding",
+  "access-control-expose-headers",
+]);
+
+function comparableHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(headers).sort()) {
+    if (!key.startsWith(":") && !IGNORED.has(key)) out[key] = String(headers[key]);
+  }
+  return out;
+}
+
+/**
+ * A body with the request id's value (new on every call) masked, and a
+ * gRPC-Web trailer frame's lines sorted: their order carries no meaning.
+ */
+function comparableBody(body: Buffer): string {
+  const masked = body
+    .toString("latin1")
+    .replace(/x-request-id: [^\r]*/, "x-request-id: *")
+    .replace(/"x-request-id":\["[^"]*"\]/, '"x-request-id":["*"]');
+  const trailerAt = masked.lastIndexOf("\x80");
+  if (trailerAt < 0) return masked;
+  const lines = masked
+    .slice(trailerAt + 5)
+    .split("\r\n")
+    .filter(Boolean)
+    .sort();
+  return `${masked.slice(0, trailerAt)}[trailer] ${lines.join(" | ")}`;
+}
+
+function h1Answer(url: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { method: "POST", headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: comparableHeaders(res.headers),
+          body: comparableBody(Buffer.concat(chunks)),
+        }),
+      );
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function h2Answer(url: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
+  const res = await h2Request(url, headers, body);
+  const trailers = comparableHeaders(res.trailers as http.IncomingHttpHeaders);
+  return {
+    status: res.status,
+    headers: { ...comparableHeaders(res.headers as http.IncomingHttpHeaders), ...trailers },
+    body: comparableBody(res.body),
+  };
+}
+
+const GREET = "/greeter.v1.Greeter/Greet";
+const GREET_STREAM = "/greeter.v1.Greeter/GreetStream";
+const ada = frame(toBinary(GreetingRequestSchema, create(GreetingRequestSchema, { name: "Ada" })));
+
+let fast: TestServer;
+let slow: TestServer;
+before(async () => {
+  const options = { innerInterceptors: [failWithMetadata] };
+  [fast, slow] = await Promise.all([
+    startTestServer({ fastPath: true }, options),
+    startTestServer({ fastPath: false }, options),
+  ]);
+});
+after(() => Promise.all([fast.close(), slow.close()]));
+
+const connectJson = { "content-type": "application/json" };
+const GRPC = { "content-type": "application/grpc", te: "trailers" };
+const GRPC_WEB = { "content-type": "application/grpc-web+proto" };
+const CONNECT_STREAM = { "content-type": "application/connect+json" };
+const adaJson = Buffer.from('{"name":"Ada"}');
+
+/** The same request to both servers: HTTP/2 when `headers` has a `:path`, else HTTP/1.1. */
+async function both(path: string, headers: Record<string, string>, body: Buffer): Promise<[Answer, Answer]> {
+  const ask = (url: string) =>
+    headers.te === "trailers" ? h2Answer(url, { ":path": path, ...headers }, body) : h1Answer(url, path, headers, body);
+  return Promise.all([ask(fast.url), ask(slow.url)]);
+}
+
+describe("an error's metadata: protocol headers left out, as connect-node (2.2+) does", () => {
+  const calls = {
+    "Connect unary": [GREET, connectJson, adaJson],
+    gRPC: [GREET, GRPC, ada],
+    "gRPC-Web": [GREET, GRPC_WEB, ada],
+    "Connect server stream (end-stream metadata)": [GREET_STREAM, CONNECT_STREAM, frame(adaJson)],
+    "gRPC server stream": [GREET_STREAM, GRPC, ada],
+    "gRPC-Web server stream": [GREET_STREAM, GRPC_WEB, ada],
+  } as const;
+  for (const [name, [path, headers, body]] of Object.entries(calls)) {
+    it(`${name}: an error of this server's own keeps its own metadata only`, async () => {
+      const [a, b] = await both(path, { ...headers, [FAIL]: "metadata", "accept-encoding": "gzip" }, body);
+      assert.deepEqual(a, b);
+      assert.equal(a.headers["x-kept"] ?? (/x-kept/.test(a.body) ? "yes" : undefined), "yes");
+      assert.equal(a.headers["content-encoding"], undefined);
+      assert.doesNotMatch(a.body, /all is well|text\/html/);
+    });
+    it(`${name}: an error from another server relays its payload alone`, async () => {
+      const [a, b] = await both(path, { ...headers, [FAIL]: "wire" }, body);
+      assert.deepEqual(a, b);
+      assert.equal(a.headers["x-kept"], undefined);
+      assert.doesNotMatch(a.body, /x-kept/);
+    });
+  }
+});
