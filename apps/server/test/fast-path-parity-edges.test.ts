@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { errorFromJson } from "@connectrpc/connect/protocol-connect";
-import { GreetingRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import { GreetingRequestSchema, GreetStreamRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { frame, h2Request } from "./raw-requests.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
@@ -145,6 +145,10 @@ const GRPC = { "content-type": "application/grpc", te: "trailers" };
 const GRPC_WEB = { "content-type": "application/grpc-web+proto" };
 const CONNECT_STREAM = { "content-type": "application/connect+json" };
 const adaJson = Buffer.from('{"name":"Ada"}');
+const adaStreamJson = Buffer.from('{"name":"Ada","count":2}');
+const adaStream = frame(
+  toBinary(GreetStreamRequestSchema, create(GreetStreamRequestSchema, { name: "Ada", count: 2 })),
+);
 
 /** The same request to both servers: HTTP/2 when `headers` has a `:path`, else HTTP/1.1. */
 async function both(path: string, headers: Record<string, string>, body: Buffer): Promise<[Answer, Answer]> {
@@ -177,4 +181,63 @@ describe("an error's metadata: protocol headers left out, as connect-node (2.2+)
       assert.doesNotMatch(a.body, /x-kept/);
     });
   }
+});
+
+describe("compression: the encoding connect-node negotiates, in the client's order, never one refused", () => {
+  // Every answer long enough to compress, so that the choice shows.
+  let fastCompressing: TestServer;
+  let slowCompressing: TestServer;
+  before(async () => {
+    const options = { innerInterceptors: [failWithMetadata] };
+    [fastCompressing, slowCompressing] = await Promise.all([
+      startTestServer({ fastPath: true, compressMinBytes: 1 }, options),
+      startTestServer({ fastPath: false, compressMinBytes: 1 }, options),
+    ]);
+  });
+  after(() => Promise.all([fastCompressing.close(), slowCompressing.close()]));
+
+  const bothCompressing = (path: string, headers: Record<string, string>, body: Buffer) =>
+    Promise.all(
+      [fastCompressing, slowCompressing].map((server) =>
+        headers.te === "trailers"
+          ? h2Answer(server.url, { ":path": path, ...headers }, body)
+          : h1Answer(server.url, path, headers, body),
+      ),
+    );
+
+  const accepted = ["gzip;q=0, br", "gzip;q=0.5, br", "br, gzip", "gzip, br", " br ,gzip", "deflate, br", "*", ""];
+  const calls = {
+    "Connect unary": [GREET, connectJson, adaJson, "accept-encoding"],
+    "gRPC unary": [GREET, GRPC, ada, "grpc-accept-encoding"],
+    "gRPC-Web unary": [GREET, GRPC_WEB, ada, "grpc-accept-encoding"],
+    "Connect server stream": [GREET_STREAM, CONNECT_STREAM, frame(adaStreamJson), "connect-accept-encoding"],
+    "gRPC server stream": [GREET_STREAM, GRPC, adaStream, "grpc-accept-encoding"],
+    "gRPC-Web server stream": [GREET_STREAM, GRPC_WEB, adaStream, "grpc-accept-encoding"],
+  } as const;
+  for (const [name, [path, headers, body, header]] of Object.entries(calls)) {
+    it(`${name}: ${header} as clients send it`, async () => {
+      for (const value of accepted) {
+        const [a, b] = await bothCompressing(path, { ...headers, [header]: value }, body);
+        assert.deepEqual(a, b, `${header}: ${value}`);
+      }
+    });
+    it(`${name}: ${header}, messages under compressMinBytes`, async () => {
+      for (const value of accepted) {
+        const [a, b] = await both(path, { ...headers, [header]: value }, body);
+        assert.deepEqual(a, b, `${header}: ${value}`);
+      }
+    });
+  }
+
+  it("gzip;q=0, br: br, not the gzip the client refused", async () => {
+    const [a] = await bothCompressing(GREET, { ...connectJson, "accept-encoding": "gzip;q=0, br" }, adaJson);
+    assert.equal(a?.headers["content-encoding"], "br");
+  });
+
+  it("Connect unary: a long error's JSON body is compressed too", async () => {
+    const headers = { ...connectJson, [FAIL]: "long", "accept-encoding": "gzip;q=0, br" };
+    const [a, b] = await bothCompressing(GREET, headers, adaJson);
+    assert.deepEqual(a, b);
+    assert.equal(a?.headers["content-encoding"], "br");
+  });
 });

@@ -14,7 +14,7 @@ import {
   trailerFrame,
 } from "./shared/envelopes.js";
 import { RawHttp2Response } from "./shared/raw-http2-exchange.js";
-import { chooseEncoding, type ResponseEncoding } from "./shared/response-compression.js";
+import type { ResponseEncoding } from "./shared/response-compression.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
@@ -130,7 +130,7 @@ export function createServerStreamFastPath(
     if (!route) return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
-    const encoding = chooseEncoding(req.headers[protocol.acceptEncodingHeader]);
+    const encoding = options.responseEncodings.choose(req.headers[protocol.acceptEncodingHeader]);
     const head: Record<string, string> = { ...cors, "content-type": protocol.responseType ?? contentType };
     if (encoding) head[protocol.encodingHeader] = encoding.name;
 
@@ -322,13 +322,14 @@ class ServerStreamCall {
       if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.framing.head }));
       if (name === "connect") {
         // Connect: the error and the trailers as JSON in an end-of-stream frame.
-        res.end(endStreamFrame(trailer, error, this.framing.options.jsonOptions));
+        const { options, encoding } = this.framing;
+        res.end(endStreamFrame(trailer, error, options.jsonOptions, encoding, options.compressMinBytes));
         return;
       }
       if (error) setErrorTrailer(trailer, error, name === "grpc-web");
       else trailer.set("grpc-status", "0");
       if (name === "grpc-web") {
-        res.end(trailerFrame(trailer));
+        res.end(trailerFrame(trailer, this.framing.encoding, this.framing.options.compressMinBytes));
       } else {
         res.addTrailers(outgoing(trailer, {}));
         const { response } = this;

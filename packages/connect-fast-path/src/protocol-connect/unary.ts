@@ -7,7 +7,7 @@ import { codeToHttpStatus, errorToJsonBytes, parseTimeout } from "@connectrpc/co
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { endWithBody } from "../shared/end-with-body.js";
-import { compressResponse } from "../shared/response-compression.js";
+import { compressIfWorth, type ResponseEncodings } from "../shared/response-compression.js";
 import { strictUtf8 } from "../shared/strict-utf8.js";
 import {
   type CallLimits,
@@ -134,7 +134,14 @@ export function createConnectUnaryFastPath(
           ? toBinary(route.method.output, message, options.binaryOptions)
           : Buffer.from(toJsonString(route.method.output, message, options.jsonOptions));
         checkWriteSize(encoded, options.writeMaxBytes);
-        const compressed = compressResponse(encoded, req.headers["accept-encoding"], options.compressMinBytes);
+        const compressed =
+          encoded.byteLength < options.compressMinBytes
+            ? { bytes: encoded, encoding: undefined }
+            : compressIfWorth(
+                encoded,
+                options.responseEncodings.choose(req.headers["accept-encoding"]),
+                options.compressMinBytes,
+              );
         encoding = compressed.encoding;
         return compressed.bytes;
       },
@@ -146,7 +153,8 @@ export function createConnectUnaryFastPath(
       call,
       (encoded, context) =>
         send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
-      (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
+      (error, context) =>
+        respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet, compressionFor(req)),
     );
   }
 
@@ -154,7 +162,16 @@ export function createConnectUnaryFastPath(
   function refuse(req: FastRequest, res: FastResponse, cors: Record<string, string>, error: ConnectError): void {
     const header = new Headers();
     reportRefusal(options, req, "connect", error, header);
-    respondError(res, cors, error, header, undefined);
+    respondError(res, cors, error, header, undefined, compressionFor(req));
+  }
+
+  /** How an error's body is compressed: as a message is, as connect-node does. */
+  function compressionFor(req: FastRequest): ErrorCompression {
+    return {
+      available: options.responseEncodings,
+      accepted: req.headers["accept-encoding"],
+      minBytes: options.compressMinBytes,
+    };
   }
 
   return { handle };
@@ -187,10 +204,26 @@ export function respondError(
   error: ConnectError,
   header: Headers | undefined,
   trailer: Headers | undefined,
+  compression?: ErrorCompression,
 ): void {
   const merged = new Headers(header);
   if (!error.isWireError) mergeNonProtocolHeaders(merged, error.metadata);
-  send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, errorToJsonBytes(error, {}));
+  const json = errorToJsonBytes(error, {});
+  const body = compression
+    ? compressIfWorth(json, compression.available.choose(compression.accepted), compression.minBytes)
+    : { bytes: json };
+  send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, body.bytes, body.encoding);
+}
+
+/**
+ * What compresses an error's JSON body: connect-node compresses it as it
+ * would a message (from `compressMinBytes` on, in an encoding the client
+ * accepts). None: sent as it is.
+ */
+export interface ErrorCompression {
+  available: ResponseEncodings;
+  accepted: string | string[] | undefined;
+  minBytes: number;
 }
 
 /** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */

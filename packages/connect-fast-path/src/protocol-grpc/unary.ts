@@ -17,7 +17,7 @@ import {
 } from "../shared/envelopes.js";
 import { LeanHeaders } from "../shared/lean-headers.js";
 import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
-import { compressResponse } from "../shared/response-compression.js";
+import { compressIfWorth, type ResponseEncoding } from "../shared/response-compression.js";
 import {
   type CallLimits,
   checkWriteSize,
@@ -41,8 +41,14 @@ interface Reply {
   web: boolean;
   /** gRPC-Web's text mode: the body, both ways, is base64. */
   text: boolean;
-  /** The response message's compression, if any. */
-  encoding?: string;
+  /**
+   * The compression negotiated from `grpc-accept-encoding`, if any: named in
+   * the head whenever there is one, as connect-node names it, and used for
+   * each envelope (the message, gRPC-Web's trailer frame) of at least
+   * `compressMinBytes`.
+   */
+  encoding: ResponseEncoding | undefined;
+  compressMinBytes: number;
   cors: Record<string, string>;
 }
 
@@ -78,7 +84,15 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
-    const reply: Reply = { res, contentType, web, text, cors };
+    const reply: Reply = {
+      res,
+      contentType,
+      web,
+      text,
+      cors,
+      encoding: options.responseEncodings.choose(req.headers["grpc-accept-encoding"]),
+      compressMinBytes: options.compressMinBytes,
+    };
     /**
      * An error before the interceptors: reported, with what the report adds
      * in the head (gRPC-Web) or the trailers (gRPC: a Trailers-Only answer
@@ -130,8 +144,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         encode: (message: Message) => {
           const bytes = toBinary(route.method.output, message, options.binaryOptions);
           checkWriteSize(bytes, options.writeMaxBytes);
-          const compressed = compressResponse(bytes, req.headers["grpc-accept-encoding"], options.compressMinBytes);
-          reply.encoding = compressed.encoding;
+          const compressed = compressIfWorth(bytes, reply.encoding, options.compressMinBytes);
           return envelope(compressed.bytes, compressed.encoding !== undefined);
         },
         timeoutMs: timeout.timeoutMs,
@@ -168,9 +181,9 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
   const res = reply.res as ServerResponse;
   if (res.headersSent || res.destroyed) return;
   const head = outgoing(header, { ...reply.cors, "content-type": responseType(reply) });
-  if (frame && reply.encoding) head["grpc-encoding"] = reply.encoding;
+  if (reply.encoding) head["grpc-encoding"] = reply.encoding.name;
   if (reply.web) {
-    const last = trailerFrame(trailer);
+    const last = trailerFrame(trailer, reply.encoding, reply.compressMinBytes);
     const frames = frame ? Buffer.concat([frame, last]) : last;
     const body = reply.text ? Buffer.from(Buffer.from(frames).toString("base64"), "latin1") : frames;
     head["content-length"] = String(body.byteLength);

@@ -13,6 +13,7 @@ import { type CallContext, createCallContext, type InflightCalls } from "./call-
 import type { CorsPolicy } from "./cors.js";
 import { messageTooLarge } from "./envelopes.js";
 import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
+import type { ResponseEncodings } from "./response-compression.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
 export type { UnaryRoute } from "./unary-chain.js";
@@ -35,8 +36,10 @@ export interface CallLimits {
   cors: CorsPolicy;
   /** The server's interceptors, the same as the Connect router's. */
   interceptors: readonly Interceptor[];
-  /** Responses at least this long are compressed for clients that accept gzip or br. */
+  /** Responses at least this long are compressed for clients that accept one of `responseEncodings`. */
   compressMinBytes: number;
+  /** The compressions a response may use: the router's `acceptCompression`. */
+  responseEncodings: ResponseEncodings;
   /** How messages are read and written, as connect-node's router options say. */
   jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
   binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
