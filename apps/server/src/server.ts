@@ -13,6 +13,7 @@ import {
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import {
+  clampLongTimeouts,
   createConnectNodeCompletions,
   createFastPath,
   meterRequestBody,
@@ -193,6 +194,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
         if (ahead.handle(req, res)) return;
+        // connect-node takes a deadline longer than setTimeout can wait and
+        // arms a timer that fires after 1 ms: clamp it first, as the fast
+        // path does.
+        clampLongTimeouts(req.headers);
         encodeGrpcMessagesAsSpecified(req.headers, res);
         meterRequestBody(req, overload.requestBudget);
         takeTurns(res);

@@ -241,3 +241,54 @@ describe("compression: the encoding connect-node negotiates, in the client's ord
     assert.equal(a?.headers["content-encoding"], "br");
   });
 });
+
+describe("long deadlines: served, clamped to setTimeout's longest, on both paths", () => {
+  // Two greetings 50 ms apart: connect-node, given a deadline setTimeout
+  // cannot hold, armed a timer Node fires after 1 ms, and cut the stream.
+  const slowStream = (json: boolean) =>
+    json
+      ? frame(Buffer.from('{"name":"Ada","count":2,"intervalMs":50}'))
+      : frame(
+          toBinary(
+            GreetStreamRequestSchema,
+            create(GreetStreamRequestSchema, { name: "Ada", count: 2, intervalMs: 50 }),
+          ),
+        );
+  const cases: [string, string, Record<string, string>, Buffer][] = [];
+  for (const timeout of ["720H", "99999999H", "596524H"]) {
+    cases.push([`gRPC unary, grpc-timeout: ${timeout}`, GREET, { ...GRPC, "grpc-timeout": timeout }, ada]);
+    cases.push([`gRPC-Web unary, grpc-timeout: ${timeout}`, GREET, { ...GRPC_WEB, "grpc-timeout": timeout }, ada]);
+    cases.push([
+      `gRPC server stream, grpc-timeout: ${timeout}`,
+      GREET_STREAM,
+      { ...GRPC, "grpc-timeout": timeout },
+      slowStream(false),
+    ]);
+    cases.push([
+      `gRPC-Web server stream, grpc-timeout: ${timeout}`,
+      GREET_STREAM,
+      { ...GRPC_WEB, "grpc-timeout": timeout },
+      slowStream(false),
+    ]);
+  }
+  for (const timeout of ["9999999999", "2147483648"]) {
+    const header = { "connect-timeout-ms": timeout };
+    cases.push([`Connect unary, connect-timeout-ms: ${timeout}`, GREET, { ...connectJson, ...header }, adaJson]);
+    cases.push([
+      `Connect server stream, connect-timeout-ms: ${timeout}`,
+      GREET_STREAM,
+      { ...CONNECT_STREAM, ...header },
+      slowStream(true),
+    ]);
+  }
+  for (const [name, path, headers, body] of cases) {
+    it(name, async () => {
+      const [a, b] = await both(path, headers, body);
+      assert.deepEqual(a, b);
+      assert.equal(a.status, 200);
+      assert.doesNotMatch(a.body, /timeout|deadline|invalid/i);
+      assert.ok(a.headers["grpc-status"] === "0" || /grpc-status: 0|Hello, Ada/.test(a.body), a.body);
+      if (path === GREET_STREAM) assert.match(a.body, /Hola|Bonjour|Hallo|Ciao|Olá|こんにちは/);
+    });
+  }
+});

@@ -3,18 +3,18 @@ import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, t
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorToJsonBytes, parseTimeout } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { endWithBody } from "../shared/end-with-body.js";
 import { compressIfWorth, type ResponseEncodings } from "../shared/response-compression.js";
 import { strictUtf8 } from "../shared/strict-utf8.js";
+import { parseRequestTimeout } from "../shared/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
   type FastRequest,
   type FastResponse,
-  MAX_TIMEOUT_MS,
   type PreparedRoute,
   plainPostRoute,
   readBody,
@@ -114,8 +114,7 @@ export function createConnectUnaryFastPath(
     binary: boolean,
   ): void {
     const request = parseRequest(body, route.method.input, binary, options);
-    const rawTimeout = req.headers["connect-timeout-ms"];
-    const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+    const timeout = parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"]);
     const invalid = request instanceof ConnectError ? request : timeout.error;
     if (invalid) {
       refuse(req, res, cors, invalid);

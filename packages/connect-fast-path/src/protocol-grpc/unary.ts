@@ -1,7 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
 import type { InflightCalls } from "../shared/call-context.js";
@@ -18,12 +17,12 @@ import {
 import { LeanHeaders } from "../shared/lean-headers.js";
 import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
 import { compressIfWorth, type ResponseEncoding } from "../shared/response-compression.js";
+import { parseRequestTimeout } from "../shared/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
   type FastRequest,
   type FastResponse,
-  MAX_TIMEOUT_MS,
   outgoing,
   plainPostRoute,
   readBody,
@@ -127,8 +126,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         return;
       }
       const request = parseSingleEnvelope(body, route.method.input, options);
-      const rawTimeout = req.headers["grpc-timeout"];
-      const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+      const timeout = parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"]);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
         refuse(reply, invalid);

@@ -94,9 +94,6 @@ export interface RequestBudget {
 export type FastRequest = IncomingMessage | Http2ServerRequest | RawHttp2Request;
 export type FastResponse = ServerResponse | Http2ServerResponse | RawHttp2Response;
 
-/** The longest timeout a client may ask for (setTimeout's limit). */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
 export function routesByPath(
   routes: readonly UnaryRoute[],
   interceptors: readonly Interceptor[],
