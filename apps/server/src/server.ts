@@ -48,8 +48,8 @@ import { registerWebApp } from "./web-app.js";
 import { clusterMetricsSource } from "./workers/workers.js";
 
 /**
- * The bytes a stream buffers before its writer waits (Node 20's default;
- * Node 22 raised it to 64 KiB). A client that opens streams and never reads
+ * The bytes a stream buffers before its writer waits (the default before
+ * Node 22, which raised it to 64 KiB). A client that opens streams and never reads
  * makes the server fill each one's buffer, and connect-node fills it one
  * small write at a time, at about 280 bytes of heap per write: at 64 KiB a
  * stalled GreetStream held 0.5 MB, and 1,000 of them exhausted the heap.

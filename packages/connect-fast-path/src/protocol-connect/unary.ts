@@ -32,12 +32,12 @@ const PROTO_TYPE = "application/proto";
 /**
  * Unary Connect calls (POST, and GET for methods without side effects;
  * JSON or binary; HTTP/1.1 or HTTP/2), answered without connect-node's
- * streaming pipeline; see grpc-unary.ts for why.
+ * streaming pipeline; see protocol-grpc/unary.ts for why.
  *
  * It takes the plain case only and leaves the rest to connect-node, whose
  * answers stay the reference: compressed bodies and messages, a
  * `connect-protocol-version` other than 1, GET for other methods, and
- * browsers from origins CORS does not allow (browser-origin.ts).
+ * browsers from origins CORS does not allow (shared/cors.ts).
  */
 export function createConnectUnaryFastPath(
   routes: readonly UnaryRoute[],
