@@ -281,6 +281,21 @@ describe("long deadlines: served, clamped to setTimeout's longest, on both paths
       slowStream(true),
     ]);
   }
+  it("gRPC-Web text server stream, grpc-timeout: 720H (connect-node's handler behind the text translation)", async () => {
+    const headers = { "content-type": "application/grpc-web-text", "grpc-timeout": "720H" };
+    const body = Buffer.from(slowStream(false).toString("base64"));
+    const [a, b] = await Promise.all(
+      [fast, slow].map(async (server) => {
+        const answer = await h1Answer(server.url, GREET_STREAM, headers, body);
+        // Each chunk is base64 of its own, padded: decode them one by one.
+        const chunks = answer.body.split(/(?<==)(?=[^=])/).map((chunk) => Buffer.from(chunk, "base64"));
+        return comparableBody(Buffer.concat(chunks));
+      }),
+    );
+    assert.equal(a, b);
+    assert.match(a ?? "", /grpc-status: 0/);
+  });
+
   for (const [name, path, headers, body] of cases) {
     it(name, async () => {
       const [a, b] = await both(path, headers, body);
