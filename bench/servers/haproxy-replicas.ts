@@ -2,8 +2,7 @@
 // as `pnpm replicas` runs them. Every process inherits the bench's CPU pin,
 // so the row compares the same CPU budget with and without the balancer.
 import { setTimeout as sleep } from "node:timers/promises";
-import { startHaproxy, startReplicas } from "@greeter/server/balancer";
-import { freePort } from "@greeter/server/testing";
+import { freePort, startHaproxy, startReplicas } from "@greeter/server/balancer";
 
 const MAIN = new URL("../../apps/server/dist/main.js", import.meta.url).pathname;
 

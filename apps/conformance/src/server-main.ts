@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { create, createRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { createConnectNodeCompletions, createFastPath } from "@greeter/connect-fast-path";
+import { clampLongTimeouts, createConnectNodeCompletions, createFastPath } from "@greeter/connect-fast-path";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
 import Fastify from "fastify";
 import { registerConformanceService } from "./conformance-service.js";
@@ -55,7 +55,12 @@ const credentials = request.useTls ? request.serverCreds : undefined;
 const app = Fastify({
   serverFactory(handler) {
     const fastify = handler as DualRequestListener;
-    onePort = createOnePortServer((req, res) => ahead.handle(req, res) || fastify(req, res), {
+    // As the server does (apps/server/src/server.ts): connect-node gets long deadlines clamped.
+    const handOn: DualRequestListener = (req, res) => {
+      clampLongTimeouts(req.headers);
+      fastify(req, res);
+    };
+    onePort = createOnePortServer((req, res) => ahead.handle(req, res) || handOn(req, res), {
       tls: credentials && {
         cert: Buffer.from(credentials.cert),
         key: Buffer.from(credentials.key),

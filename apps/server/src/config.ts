@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_MAX_QUEUED_BYTES } from "./logging/log-output.js";
+
+/**
+ * Bytes of log lines that may wait for a slow reader before batches are
+ * dropped (`LOG_QUEUE_BYTES`'s default). Here, not in logging/, so that the
+ * configuration depends on nothing of the server's and logging/ reads it.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
 /** The server's interceptors, in the order they run. */
 export const INTERCEPTOR_NAMES = [

@@ -5,8 +5,9 @@ const SHORT = 128;
 
 /**
  * Makes protobuf-es encode short ASCII strings in JavaScript. It encodes
- * every string field with TextEncoder, whose call into C++ costs about ten
- * times what a loop over 13 characters does on Node 20 — and RPC messages
+ * every string field with TextEncoder, whose call into C++ costs about
+ * twenty times what a loop over 13 characters does (Node 24 here: 0.8 µs
+ * against 35 ns, a loop of two million each) — and RPC messages
  * are mostly short ASCII strings ("Hello, Ada!", "en"), several per call or
  * per streamed message. Anything else still goes to TextEncoder, so the
  * bytes are the same. Process-wide, set once.

@@ -2,10 +2,18 @@ import { setMaxListeners } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setDefaultHighWaterMark } from "node:stream";
-import { Code, ConnectError, type ConnectRouter, createConnectRouter, createContextValues } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createConnectRouter,
+  createContextValues,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import {
+  clampLongTimeouts,
   createConnectNodeCompletions,
   createFastPath,
   meterRequestBody,
@@ -40,8 +48,8 @@ import { registerWebApp } from "./web-app.js";
 import { clusterMetricsSource } from "./workers/workers.js";
 
 /**
- * The bytes a stream buffers before its writer waits (Node 20's default;
- * Node 22 raised it to 64 KiB). A client that opens streams and never reads
+ * The bytes a stream buffers before its writer waits (the default before
+ * Node 22, which raised it to 64 KiB). A client that opens streams and never reads
  * makes the server fill each one's buffer, and connect-node fills it one
  * small write at a time, at about 280 bytes of heap per write: at 64 KiB a
  * stalled GreetStream held 0.5 MB, and 1,000 of them exhausted the heap.
@@ -97,6 +105,12 @@ export interface BuildOptions {
   spanExporter?: SpanExporter;
   /** A memory guard instead of one made from MEMORY_LIMIT_BYTES (tests set the pressure). */
   memoryGuard?: MemoryGuard;
+  /**
+   * Interceptors run after Greeter's own, next to the services, on both
+   * paths: tests make calls fail in ways Greeter's services never do (an
+   * error carrying protocol headers, say). Default: none.
+   */
+  innerInterceptors?: Interceptor[];
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
@@ -117,11 +131,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const refusals = createRefusalReporter(warnSampled, metrics);
   const overload = createOverloadDefences(config, logger, warnSampled, metrics, options.memoryGuard);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
-  const interceptors = createServerInterceptors(config, {
-    logger: rpcLogger,
-    registry: metrics,
-    tracer: tracing?.tracer,
-  });
+  const interceptors = [
+    ...createServerInterceptors(config, {
+      logger: rpcLogger,
+      registry: metrics,
+      tracer: tracing?.tracer,
+    }),
+    ...(options.innerInterceptors ?? []),
+  ];
 
   const routerOptions = {
     acceptCompression: [compressionGzip, compressionBrotli],
@@ -179,6 +196,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const dual = handler as DualRequestListener;
       const listener: DualRequestListener = (req, res) => {
         if (ahead.handle(req, res)) return;
+        // connect-node takes a deadline longer than setTimeout can wait and
+        // arms a timer that fires after 1 ms: clamp it first, as the fast
+        // path does.
+        clampLongTimeouts(req.headers);
         encodeGrpcMessagesAsSpecified(req.headers, res);
         meterRequestBody(req, overload.requestBudget);
         takeTurns(res);

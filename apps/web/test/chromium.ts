@@ -1,6 +1,6 @@
 import { type Browser, chromium } from "playwright-core";
 
-/** Debian's Chromium (scripts/setup.sh installs it); CHROMIUM_PATH points elsewhere. */
+/** Debian's Chromium (scripts/setup.mjs installs it); CHROMIUM_PATH points elsewhere. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 // Flags for a headless Chromium on a machine without a network: without the

@@ -21,6 +21,7 @@ import { createServerStreamFastPath } from "./server-stream.js";
 import { InflightCalls } from "./shared/call-context.js";
 import type { CorsPolicy } from "./shared/cors.js";
 import { offerRawStream } from "./shared/raw-http2-exchange.js";
+import { responseEncodings } from "./shared/response-compression.js";
 import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
 import type { CallLimits, EarlyRefusal, RequestBudget, UnaryRoute } from "./shared/unary-call.js";
 
@@ -170,6 +171,7 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     readMaxBytes: options.readMaxBytes ?? fastPathDefaults.readMaxBytes,
     writeMaxBytes: options.writeMaxBytes ?? fastPathDefaults.writeMaxBytes,
     compressMinBytes: options.compressMinBytes ?? fastPathDefaults.compressMinBytes,
+    responseEncodings: responseEncodings(options.acceptCompression),
     shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
     interceptors: options.interceptors ?? [],
     // connect-node's JSON defaults (unknown fields ignored), made once.

@@ -18,6 +18,7 @@ import {
 import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../test/bare-test-server.js";
 import { createServerStreamFastPath } from "./server-stream.js";
 import { InflightCalls } from "./shared/call-context.js";
+import { responseEncodings } from "./shared/response-compression.js";
 
 // The streaming fast path alone on a bare server (bare-test-server.ts):
 // every passing call here went through it.
@@ -142,6 +143,7 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
       cors: { allowedOrigins: [], exposedHeaders: [] },
       interceptors,
       compressMinBytes: 100,
+      responseEncodings: responseEncodings(undefined),
       jsonOptions: {},
       binaryOptions: {},
     },

@@ -1,7 +1,5 @@
 import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
-import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { type CallContext, createCallContext, type InflightCalls } from "./shared/call-context.js";
 import { corsHeaders } from "./shared/cors.js";
 import {
@@ -14,7 +12,7 @@ import {
   trailerFrame,
 } from "./shared/envelopes.js";
 import { RawHttp2Response } from "./shared/raw-http2-exchange.js";
-import { chooseEncoding, type ResponseEncoding } from "./shared/response-compression.js";
+import type { ResponseEncoding } from "./shared/response-compression.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
@@ -22,12 +20,12 @@ import {
   type ServerStreamRoute,
 } from "./shared/server-stream-chain.js";
 import { WRITES_PER_TURN } from "./shared/take-turns.js";
+import { parseRequestTimeout, type TimeoutHeader } from "./shared/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
   type FastRequest,
   type FastResponse,
-  MAX_TIMEOUT_MS,
   outgoing,
   peerOf,
   plainPostRoute,
@@ -41,8 +39,7 @@ interface StreamProtocol {
   /** The request header naming the request's compression, and the one listing what the client accepts. */
   encodingHeader: "grpc-encoding" | "connect-content-encoding";
   acceptEncodingHeader: "grpc-accept-encoding" | "connect-accept-encoding";
-  timeoutHeader: "grpc-timeout" | "connect-timeout-ms";
-  parseTimeout: typeof parseGrpcTimeout;
+  timeoutHeader: TimeoutHeader;
   /** Messages as JSON (Connect's `+json`) instead of binary. */
   json: boolean;
   /** The response's content type, as connect-node names it; the request's if unset. */
@@ -55,7 +52,6 @@ const GRPC: StreamProtocol = {
   encodingHeader: "grpc-encoding",
   acceptEncodingHeader: "grpc-accept-encoding",
   timeoutHeader: "grpc-timeout",
-  parseTimeout: parseGrpcTimeout,
   json: false,
 };
 const GRPC_WEB: StreamProtocol = { ...GRPC, name: "grpc-web", responseType: "application/grpc-web+proto" };
@@ -64,7 +60,6 @@ const CONNECT: StreamProtocol = {
   encodingHeader: "connect-content-encoding",
   acceptEncodingHeader: "connect-accept-encoding",
   timeoutHeader: "connect-timeout-ms",
-  parseTimeout: parseConnectTimeout,
   json: false,
 };
 const CONNECT_JSON: StreamProtocol = { ...CONNECT, json: true };
@@ -130,7 +125,7 @@ export function createServerStreamFastPath(
     if (!route) return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
-    const encoding = chooseEncoding(req.headers[protocol.acceptEncodingHeader]);
+    const encoding = options.responseEncodings.choose(req.headers[protocol.acceptEncodingHeader]);
     const head: Record<string, string> = { ...cors, "content-type": protocol.responseType ?? contentType };
     if (encoding) head[protocol.encodingHeader] = encoding.name;
 
@@ -143,8 +138,7 @@ export function createServerStreamFastPath(
               methodKind: "server-streaming",
               json: protocol.json,
             });
-      const rawTimeout = req.headers[protocol.timeoutHeader];
-      const timeout = protocol.parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+      const timeout = parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader]);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       const context = createCallContext({
         method: route.method,
@@ -322,13 +316,14 @@ class ServerStreamCall {
       if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.framing.head }));
       if (name === "connect") {
         // Connect: the error and the trailers as JSON in an end-of-stream frame.
-        res.end(endStreamFrame(trailer, error, this.framing.options.jsonOptions));
+        const { options, encoding } = this.framing;
+        res.end(endStreamFrame(trailer, error, options.jsonOptions, encoding, options.compressMinBytes));
         return;
       }
       if (error) setErrorTrailer(trailer, error, name === "grpc-web");
       else trailer.set("grpc-status", "0");
       if (name === "grpc-web") {
-        res.end(trailerFrame(trailer));
+        res.end(trailerFrame(trailer, this.framing.encoding, this.framing.options.compressMinBytes));
       } else {
         res.addTrailers(outgoing(trailer, {}));
         const { response } = this;

@@ -2,8 +2,8 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectError, Interceptor, StreamRequest, StreamResponse, UnaryRequest } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import { callNext } from "./call-next.js";
+import { grpcType } from "./grpc-type.js";
 import { type CounterSeries, type HistogramSeries, PlainCounter, PlainHistogram } from "./prometheus/plain-metrics.js";
-import { grpcType } from "./server/call-info.js";
 import { observeStream } from "./stream-observer.js";
 
 export interface GrpcMetricsOptions {

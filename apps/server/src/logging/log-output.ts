@@ -1,7 +1,5 @@
 import { fstatSync, writeSync } from "node:fs";
-
-/** Bytes of log lines that may wait for a slow reader before batches are dropped. */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+import { DEFAULT_MAX_QUEUED_BYTES } from "../config.js";
 /** How long the process may wait at exit for a reader to take what is left. */
 export const DEFAULT_EXIT_DEADLINE_MS = 2_000;
 // How soon to try again once the reader has stopped taking bytes (a full pipe).

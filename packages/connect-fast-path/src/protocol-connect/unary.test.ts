@@ -7,6 +7,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Health } from "@greeter/proto/health/v1/health_pb.js";
 import { InflightCalls } from "../shared/call-context.js";
+import { responseEncodings } from "../shared/response-compression.js";
 import { createConnectUnaryFastPath } from "./unary.js";
 
 // The fast path alone on a bare node:http server: whatever it does not take
@@ -44,6 +45,7 @@ before(async () => {
       cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
       interceptors: [],
       compressMinBytes: 1024,
+      responseEncodings: responseEncodings(undefined),
       jsonOptions: {},
       binaryOptions: {},
     },

@@ -2,18 +2,19 @@ import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus, errorToJsonBytes, parseTimeout } from "@connectrpc/connect/protocol-connect";
+import { mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { endWithBody } from "../shared/end-with-body.js";
-import { compressResponse } from "../shared/response-compression.js";
+import { compressIfWorth, type ResponseEncodings } from "../shared/response-compression.js";
 import { strictUtf8 } from "../shared/strict-utf8.js";
+import { parseRequestTimeout } from "../shared/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
   type FastRequest,
   type FastResponse,
-  MAX_TIMEOUT_MS,
   type PreparedRoute,
   plainPostRoute,
   readBody,
@@ -31,12 +32,12 @@ const PROTO_TYPE = "application/proto";
 /**
  * Unary Connect calls (POST, and GET for methods without side effects;
  * JSON or binary; HTTP/1.1 or HTTP/2), answered without connect-node's
- * streaming pipeline; see grpc-unary.ts for why.
+ * streaming pipeline; see protocol-grpc/unary.ts for why.
  *
  * It takes the plain case only and leaves the rest to connect-node, whose
  * answers stay the reference: compressed bodies and messages, a
  * `connect-protocol-version` other than 1, GET for other methods, and
- * browsers from origins CORS does not allow (browser-origin.ts).
+ * browsers from origins CORS does not allow (shared/cors.ts).
  */
 export function createConnectUnaryFastPath(
   routes: readonly UnaryRoute[],
@@ -120,8 +121,7 @@ export function createConnectUnaryFastPath(
     binary: boolean,
   ): void {
     const request = parseRequest(body, route.method.input, binary, options);
-    const rawTimeout = req.headers["connect-timeout-ms"];
-    const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+    const timeout = parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"]);
     const invalid = request instanceof ConnectError ? request : timeout.error;
     if (invalid) {
       refuse(req, res, cors, invalid);
@@ -140,7 +140,14 @@ export function createConnectUnaryFastPath(
           ? toBinary(route.method.output, message, options.binaryOptions)
           : Buffer.from(toJsonString(route.method.output, message, options.jsonOptions));
         checkWriteSize(encoded, options.writeMaxBytes);
-        const compressed = compressResponse(encoded, req.headers["accept-encoding"], options.compressMinBytes);
+        const compressed =
+          encoded.byteLength < options.compressMinBytes
+            ? { bytes: encoded, encoding: undefined }
+            : compressIfWorth(
+                encoded,
+                options.responseEncodings.choose(req.headers["accept-encoding"]),
+                options.compressMinBytes,
+              );
         encoding = compressed.encoding;
         return compressed.bytes;
       },
@@ -152,7 +159,8 @@ export function createConnectUnaryFastPath(
       call,
       (encoded, context) =>
         send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
-      (error, context) => respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet),
+      (error, context) =>
+        respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet, compressionFor(req)),
     );
   }
 
@@ -160,7 +168,16 @@ export function createConnectUnaryFastPath(
   function refuse(req: FastRequest, res: FastResponse, cors: Record<string, string>, error: ConnectError): void {
     const header = new Headers();
     reportRefusal(options, req, "connect", error, header);
-    respondError(res, cors, error, header, undefined);
+    respondError(res, cors, error, header, undefined, compressionFor(req));
+  }
+
+  /** How an error's body is compressed: as a message is, as connect-node does. */
+  function compressionFor(req: FastRequest): ErrorCompression {
+    return {
+      available: options.responseEncodings,
+      accepted: req.headers["accept-encoding"],
+      minBytes: options.compressMinBytes,
+    };
   }
 
   return { handle };
@@ -179,18 +196,40 @@ function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, option
   }
 }
 
-/** The Connect error shape: an HTTP status for the code, a JSON body, metadata as headers. */
-/** Answers a Connect unary call with an error: the status for its code, the JSON error, its metadata as headers. */
+/**
+ * Answers a Connect unary call with an error: the status for its code, the
+ * JSON error, its metadata as headers. As connect-node (since 2.2.0) does:
+ * the metadata's protocol headers (`content-encoding`, `content-type`,
+ * `grpc-status`...) are left out, since they would describe a body that is
+ * not the one sent, and an error received from another server (a wire
+ * error) relays only its code, message and details.
+ */
 export function respondError(
   res: FastResponse,
   cors: Record<string, string>,
   error: ConnectError,
   header: Headers | undefined,
   trailer: Headers | undefined,
+  compression?: ErrorCompression,
 ): void {
   const merged = new Headers(header);
-  for (const [key, value] of error.metadata) merged.set(key, value);
-  send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, errorToJsonBytes(error, {}));
+  if (!error.isWireError) mergeNonProtocolHeaders(merged, error.metadata);
+  const json = errorToJsonBytes(error, {});
+  const body = compression
+    ? compressIfWorth(json, compression.available.choose(compression.accepted), compression.minBytes)
+    : { bytes: json };
+  send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, body.bytes, body.encoding);
+}
+
+/**
+ * What compresses an error's JSON body: connect-node compresses it as it
+ * would a message (from `compressMinBytes` on, in an encoding the client
+ * accepts). None: sent as it is.
+ */
+export interface ErrorCompression {
+  available: ResponseEncodings;
+  accepted: string | string[] | undefined;
+  minBytes: number;
 }
 
 /** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */

@@ -6,6 +6,7 @@ import { callInfoKey } from "@greeter/interceptors/server";
 import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
 import { LeanHeaders } from "../shared/lean-headers.js";
 import { takeTurns } from "../shared/take-turns.js";
+import { clampLongTimeouts } from "../shared/timeouts.js";
 import { decodeBase64Stream } from "./base64-frames.js";
 
 /** `application/grpc-web-text`, with or without `+proto`: the base64 mode of Google's grpc-web runtime. */
@@ -48,6 +49,8 @@ async function serve(
   const abort = new AbortController();
   res.once("close", () => abort.abort());
   takeTurns(res);
+  // connect-node's handler runs the call: a long deadline must reach it clamped.
+  clampLongTimeouts(req.headers);
   const header = new LeanHeaders(req.headers);
   header.set("content-type", "application/grpc-web+proto");
   try {

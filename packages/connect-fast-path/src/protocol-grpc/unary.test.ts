@@ -7,6 +7,7 @@ import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/bare-test-server.js";
 import { InflightCalls } from "../shared/call-context.js";
+import { responseEncodings } from "../shared/response-compression.js";
 import { createGrpcUnaryFastPath } from "./unary.js";
 
 // The fast path alone on a bare node:http2 server (bare-test-server.ts):
@@ -44,6 +45,7 @@ async function startServer(api: Http2Api): Promise<void> {
       cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
       interceptors: [],
       compressMinBytes: 1024,
+      responseEncodings: responseEncodings(undefined),
       jsonOptions: {},
       binaryOptions: {},
     },

@@ -1,7 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
 import type { InflightCalls } from "../shared/call-context.js";
@@ -17,13 +16,13 @@ import {
 } from "../shared/envelopes.js";
 import { LeanHeaders } from "../shared/lean-headers.js";
 import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
-import { compressResponse } from "../shared/response-compression.js";
+import { compressIfWorth, type ResponseEncoding } from "../shared/response-compression.js";
+import { parseRequestTimeout } from "../shared/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
   type FastRequest,
   type FastResponse,
-  MAX_TIMEOUT_MS,
   outgoing,
   plainPostRoute,
   readBody,
@@ -41,8 +40,14 @@ interface Reply {
   web: boolean;
   /** gRPC-Web's text mode: the body, both ways, is base64. */
   text: boolean;
-  /** The response message's compression, if any. */
-  encoding?: string;
+  /**
+   * The compression negotiated from `grpc-accept-encoding`, if any: named in
+   * the head whenever there is one, as connect-node names it, and used for
+   * each envelope (the message, gRPC-Web's trailer frame) of at least
+   * `compressMinBytes`.
+   */
+  encoding: ResponseEncoding | undefined;
+  compressMinBytes: number;
   cors: Record<string, string>;
 }
 
@@ -78,7 +83,15 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
-    const reply: Reply = { res, contentType, web, text, cors };
+    const reply: Reply = {
+      res,
+      contentType,
+      web,
+      text,
+      cors,
+      encoding: options.responseEncodings.choose(req.headers["grpc-accept-encoding"]),
+      compressMinBytes: options.compressMinBytes,
+    };
     /**
      * An error before the interceptors: reported, with what the report adds
      * in the head (gRPC-Web) or the trailers (gRPC: a Trailers-Only answer
@@ -113,8 +126,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         return;
       }
       const request = parseSingleEnvelope(body, route.method.input, options);
-      const rawTimeout = req.headers["grpc-timeout"];
-      const timeout = parseTimeout(typeof rawTimeout === "string" ? rawTimeout : null, MAX_TIMEOUT_MS);
+      const timeout = parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"]);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
         refuse(reply, invalid);
@@ -130,8 +142,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         encode: (message: Message) => {
           const bytes = toBinary(route.method.output, message, options.binaryOptions);
           checkWriteSize(bytes, options.writeMaxBytes);
-          const compressed = compressResponse(bytes, req.headers["grpc-accept-encoding"], options.compressMinBytes);
-          reply.encoding = compressed.encoding;
+          const compressed = compressIfWorth(bytes, reply.encoding, options.compressMinBytes);
           return envelope(compressed.bytes, compressed.encoding !== undefined);
         },
         timeoutMs: timeout.timeoutMs,
@@ -168,9 +179,9 @@ function send(reply: Reply, header: Headers | undefined, trailer: Headers, frame
   const res = reply.res as ServerResponse;
   if (res.headersSent || res.destroyed) return;
   const head = outgoing(header, { ...reply.cors, "content-type": responseType(reply) });
-  if (frame && reply.encoding) head["grpc-encoding"] = reply.encoding;
+  if (reply.encoding) head["grpc-encoding"] = reply.encoding.name;
   if (reply.web) {
-    const last = trailerFrame(trailer);
+    const last = trailerFrame(trailer, reply.encoding, reply.compressMinBytes);
     const frames = frame ? Buffer.concat([frame, last]) : last;
     const body = reply.text ? Buffer.from(Buffer.from(frames).toString("base64"), "latin1") : frames;
     head["content-length"] = String(body.byteLength);

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { compressIfWorth, type ResponseEncoding } from "./response-compression.js";
 import { strictUtf8 } from "./strict-utf8.js";
 
 // Length-prefixed message envelopes, as gRPC, gRPC-Web and Connect streams
@@ -94,7 +95,10 @@ export function messageTooLarge(length: number, readMaxBytes: number): ConnectEr
 
 /**
  * Puts a failed call's status into its trailer: code, message, details and
- * the error's metadata. gRPC-Web's message is encoded as connect-node
+ * the error's metadata, without its protocol headers and none of a wire
+ * error's (connect's `setTrailerStatus` leaves them out, as connect-node
+ * does since 2.2.0; apps/server/test/fast-path-parity-edges.test.ts holds
+ * both paths to it). gRPC-Web's message is encoded as connect-node
  * encodes it (its clients decode either way); gRPC's as the gRPC spec says,
  * because grpc-js decodes it with decodeURI, which leaves connect-es's "%3A"
  * and the like in the text (the server re-encodes connect-node's gRPC
@@ -128,21 +132,37 @@ export function envelope(bytes: Uint8Array, compressed: boolean): Buffer {
   return frame;
 }
 
-/** gRPC-Web's last frame: the status and trailers, in the body because HTTP/1.1 has no trailers a browser can read. */
-export function trailerFrame(trailer: Headers): Buffer {
-  const bytes = trailerSerialize(trailer);
-  const frame = envelope(bytes, false);
-  frame[0] = trailerFlag;
+/**
+ * gRPC-Web's last frame: the status and trailers, in the body because
+ * HTTP/1.1 has no trailers a browser can read. Compressed as a message is
+ * (connect-node compresses every envelope it sends, this one too), when an
+ * encoding was negotiated and it is at least `minBytes` long.
+ */
+export function trailerFrame(trailer: Headers, encoding?: ResponseEncoding, minBytes = 0): Buffer {
+  return lastFrame(trailerSerialize(trailer), trailerFlag, encoding, minBytes);
+}
+
+/** A last frame (`flag` set), compressed as a message would be. */
+function lastFrame(bytes: Uint8Array, flag: number, encoding: ResponseEncoding | undefined, minBytes: number): Buffer {
+  const out = compressIfWorth(bytes, encoding, minBytes);
+  const compressed = out.encoding !== undefined;
+  const frame = envelope(out.bytes, compressed);
+  frame[0] = flag | (compressed ? 1 : 0);
   return frame;
 }
 
-/** Connect's last frame of a stream: the error, if any, and the trailers, as JSON. */
+/**
+ * Connect's last frame of a stream: the error, if any, and the trailers, as
+ * JSON, compressed as a message would be; `endStreamToJson` leaves out the error metadata's protocol headers
+ * (all of it for a wire error), as connect-node does.
+ */
 export function endStreamFrame(
   trailer: Headers,
   error: ConnectError | undefined,
   jsonOptions: Partial<JsonWriteOptions> | undefined,
+  encoding?: ResponseEncoding,
+  minBytes = 0,
 ): Buffer {
-  const frame = envelope(Buffer.from(JSON.stringify(endStreamToJson(trailer, error, jsonOptions))), false);
-  frame[0] = endStreamFlag;
-  return frame;
+  const json = Buffer.from(JSON.stringify(endStreamToJson(trailer, error, jsonOptions)));
+  return lastFrame(json, endStreamFlag, encoding, minBytes);
 }

@@ -8,7 +8,7 @@ import { type GreetingRequest, GreetingRequestSchema } from "@greeter/proto/gree
 import fc from "fast-check";
 import { decodeBase64, decodeBase64Stream } from "../protocol-grpc-web/base64-frames.js";
 import { envelope, parseSingleEnvelope } from "./envelopes.js";
-import { MAX_TIMEOUT_MS } from "./unary-call.js";
+import { MAX_TIMEOUT_MS } from "./timeouts.js";
 
 // Property tests of the parsers on the request path: each input either
 // decodes to what a reference decoding says, or fails with a ConnectError of

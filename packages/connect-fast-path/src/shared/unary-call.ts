@@ -13,6 +13,7 @@ import { type CallContext, createCallContext, type InflightCalls } from "./call-
 import type { CorsPolicy } from "./cors.js";
 import { messageTooLarge } from "./envelopes.js";
 import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
+import type { ResponseEncodings } from "./response-compression.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
 export type { UnaryRoute } from "./unary-chain.js";
@@ -35,8 +36,10 @@ export interface CallLimits {
   cors: CorsPolicy;
   /** The server's interceptors, the same as the Connect router's. */
   interceptors: readonly Interceptor[];
-  /** Responses at least this long are compressed for clients that accept gzip or br. */
+  /** Responses at least this long are compressed for clients that accept one of `responseEncodings`. */
   compressMinBytes: number;
+  /** The compressions a response may use: the router's `acceptCompression`. */
+  responseEncodings: ResponseEncodings;
   /** How messages are read and written, as connect-node's router options say. */
   jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
   binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
@@ -90,9 +93,6 @@ export interface RequestBudget {
 /** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
 export type FastRequest = IncomingMessage | Http2ServerRequest | RawHttp2Request;
 export type FastResponse = ServerResponse | Http2ServerResponse | RawHttp2Response;
-
-/** The longest timeout a client may ask for (setTimeout's limit). */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function routesByPath(
   routes: readonly UnaryRoute[],

@@ -45,15 +45,3 @@ export function protocolOf(req: UnaryRequest | StreamRequest): string {
   if (contentType.startsWith("application/grpc")) return "grpc";
   return "connect";
 }
-
-const GRPC_TYPES = {
-  unary: "unary",
-  server_streaming: "server_stream",
-  client_streaming: "client_stream",
-  bidi_streaming: "bidi_stream",
-} as const;
-
-/** The `grpc_type` label of the Prometheus gRPC conventions. */
-export function grpcType(req: UnaryRequest | StreamRequest): string {
-  return GRPC_TYPES[req.method.methodKind];
-}

@@ -10,9 +10,10 @@ import {
 } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { callNext } from "../call-next.js";
+import { grpcType } from "../grpc-type.js";
 import { observeStream } from "../stream-observer.js";
 import { authSubjectKey } from "./auth.js";
-import { callInfoKey, grpcType, protocolOf } from "./call-info.js";
+import { callInfoKey, protocolOf } from "./call-info.js";
 import { callOutcome } from "./call-outcome.js";
 import { publicError } from "./public-error.js";
 import { requestIdKey } from "./request-id.js";
