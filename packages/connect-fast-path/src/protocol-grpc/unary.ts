@@ -92,17 +92,6 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
       encoding: options.responseEncodings.choose(req.headers["grpc-accept-encoding"]),
       compressMinBytes: options.compressMinBytes,
     };
-    /**
-     * An error before the interceptors: reported, with what the report adds
-     * in the head (gRPC-Web) or the trailers (gRPC: a Trailers-Only answer
-     * stays one frame, which is its head).
-     */
-    const refuse = (reply: Reply, error: ConnectError): void => {
-      const trailer = new LeanHeaders();
-      const header = web ? new LeanHeaders() : undefined;
-      reportRefusal(options, req, web ? "grpc-web" : "grpc", error, header ?? trailer);
-      respondError(reply, error, header, trailer);
-    };
     // Text mode: base64 of at most two whole envelopes, which is all
     // parseSingleEnvelope needs to refuse a second message.
     const read = text
@@ -122,14 +111,14 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         }
       }
       if (body instanceof ConnectError) {
-        refuse(reply, body);
+        refuse(options, req, reply, body);
         return;
       }
       const request = parseSingleEnvelope(body, route.method.input, options);
       const timeout = parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"]);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
-        refuse(reply, invalid);
+        refuse(options, req, reply, invalid);
         return;
       }
       const call = {
@@ -162,6 +151,18 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
   }
 
   return { handle };
+}
+
+/**
+ * An error before the interceptors: reported, with what the report adds in
+ * the head (gRPC-Web) or the trailers (gRPC: a Trailers-Only answer stays
+ * one frame, which is its head).
+ */
+function refuse(options: CallLimits, req: FastRequest, reply: Reply, error: ConnectError): void {
+  const trailer = new LeanHeaders();
+  const header = reply.web ? new LeanHeaders() : undefined;
+  reportRefusal(options, req, reply.web ? "grpc-web" : "grpc", error, header ?? trailer);
+  respondError(reply, error, header, trailer);
 }
 
 function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {
