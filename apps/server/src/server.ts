@@ -201,7 +201,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         // path does.
         clampLongTimeouts(req.headers);
         encodeGrpcMessagesAsSpecified(req.headers, res);
-        meterRequestBody(req, overload.requestBudget);
+        meterRequestBody(req, overload.requestBudget, { readMaxBytes: config.maxMessageBytes });
         takeTurns(res);
         watchRefusals(req, res);
         dual(req, res);

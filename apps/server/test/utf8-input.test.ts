@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import { frame, h2Request } from "./raw-requests.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
@@ -85,3 +86,53 @@ for (const fastPath of [true, false]) {
     });
   });
 }
+
+describe("invalid UTF-8 in a compressed JSON message is refused too (connect-node's path)", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it("Connect unary with content-encoding gzip: INVALID_ARGUMENT; UTF-8 is served", async () => {
+    const call = (json: Buffer) =>
+      fetch(`${server.url}/greeter.v1.Greeter/Greet`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: new Uint8Array(gzipSync(json)),
+      });
+    const bad = await call(BAD_JSON);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /UTF-8/);
+    assert.equal(((await (await call(GOOD_JSON)).json()) as { greeting: string }).greeting, "Hello, Adé!");
+  });
+
+  it("gRPC+json and a Connect JSON stream, each message gzip-compressed: INVALID_ARGUMENT", async () => {
+    const grpc = await h2Request(
+      server.url,
+      {
+        ":path": "/greeter.v1.Greeter/Greet",
+        "content-type": "application/grpc+json",
+        "grpc-encoding": "gzip",
+        te: "trailers",
+      },
+      frame(gzipSync(BAD_JSON), undefined, 1),
+    );
+    assert.equal(String(grpc.trailers["grpc-status"] ?? grpc.headers["grpc-status"]), "3");
+    const stream = await h2Request(
+      server.url,
+      {
+        ":path": "/greeter.v1.Greeter/GreetStream",
+        "content-type": "application/connect+json",
+        "connect-content-encoding": "gzip",
+      },
+      frame(
+        gzipSync(Buffer.concat([Buffer.from('{"count":1,"name":"A'), Buffer.from([0xff]), Buffer.from('"}')])),
+        undefined,
+        1,
+      ),
+    );
+    const text = stream.body.toString("latin1");
+    assert.doesNotMatch(text, /Hello/);
+  });
+});
