@@ -6,7 +6,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { errorFromJson } from "@connectrpc/connect/protocol-connect";
 import { GreetingRequestSchema, GreetStreamRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { frame, h2Request } from "./raw-requests.js";
+import { comparableBody, frame, h2Request } from "./raw-requests.js";
 import { startTestServer, type TestServer } from "./testing.js";
 
 // The same request sent to the server with the fast path on and with it off
@@ -75,25 +75,6 @@ function comparableHeaders(headers: http.IncomingHttpHeaders): Record<string, st
     if (!key.startsWith(":") && !IGNORED.has(key)) out[key] = String(headers[key]);
   }
   return out;
-}
-
-/**
- * A body with the request id's value (new on every call) masked, and a
- * gRPC-Web trailer frame's lines sorted: their order carries no meaning.
- */
-function comparableBody(body: Buffer): string {
-  const masked = body
-    .toString("latin1")
-    .replace(/x-request-id: [^\r]*/, "x-request-id: *")
-    .replace(/"x-request-id":\["[^"]*"\]/, '"x-request-id":["*"]');
-  const trailerAt = masked.lastIndexOf("\x80");
-  if (trailerAt < 0) return masked;
-  const lines = masked
-    .slice(trailerAt + 5)
-    .split("\r\n")
-    .filter(Boolean)
-    .sort();
-  return `${masked.slice(0, trailerAt)}[trailer] ${lines.join(" | ")}`;
 }
 
 function h1Answer(url: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {

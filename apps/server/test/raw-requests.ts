@@ -134,3 +134,22 @@ export function goawaysIn(bytes: Buffer): { lastStreamId: number; code: number }
     .filter((f) => f.type === 7)
     .map((f) => ({ lastStreamId: f.payload.readUInt32BE(0) & 0x7fffffff, code: f.payload.readUInt32BE(4) }));
 }
+
+/**
+ * A body with the request id's value (new on every call) masked, and a
+ * gRPC-Web trailer frame's lines sorted: their order carries no meaning.
+ */
+export function comparableBody(body: Buffer): string {
+  const masked = body
+    .toString("latin1")
+    .replace(/x-request-id: [^\r]*/, "x-request-id: *")
+    .replace(/"x-request-id":\["[^"]*"\]/, '"x-request-id":["*"]');
+  const trailerAt = masked.lastIndexOf("\x80");
+  if (trailerAt < 0) return masked;
+  const lines = masked
+    .slice(trailerAt + 5)
+    .split("\r\n")
+    .filter(Boolean)
+    .sort();
+  return `${masked.slice(0, trailerAt)}[trailer] ${lines.join(" | ")}`;
+}

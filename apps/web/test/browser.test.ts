@@ -5,11 +5,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { mintToken } from "@greeter/interceptors/server";
-import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
+import { startTestServer, type TestServer } from "@greeter/server/testing";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import type { Browser, Page, Request } from "playwright-core";
-import { build, createServer as createViteServer, type ViteDevServer } from "vite";
+import { build } from "vite";
 import { launchChromium } from "./chromium.js";
+import { type DevStack, startDevStack } from "./dev-stack.js";
 import { fiveGreetings, startStream } from "./stream-panel.js";
 
 // The production-build server requires tokens, signed with this.
@@ -230,29 +231,18 @@ describe("the web app served by the Greeter server (production build, one port)"
 });
 
 describe("the web app in development (Vite dev server, API on another origin)", () => {
+  let stack: DevStack;
   let server: TestServer;
-  let vite: ViteDevServer;
   let page: Page;
   let origin: string;
-
   before(async () => {
-    const vitePort = await freePort();
-    origin = `http://127.0.0.1:${vitePort}`;
-    server = await startTestServer({ corsOrigins: [origin] });
-    process.env.VITE_API_URL = server.url;
-    vite = await createViteServer({
-      root: webRoot,
-      logLevel: "silent",
-      server: { port: vitePort, host: "127.0.0.1", strictPort: true },
-    });
-    await vite.listen();
+    stack = await startDevStack();
+    ({ server, origin } = stack);
     page = await browser.newPage();
   });
   after(async () => {
     await page?.close();
-    await vite?.close();
-    await server?.close();
-    delete process.env.VITE_API_URL;
+    await stack?.close();
   });
 
   it("calls the API cross-origin, allowed by CORS", async () => {

@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { freePort, startTestServer, type TestServer } from "@greeter/server/testing";
+import { startTestServer, type TestServer } from "@greeter/server/testing";
 import type { Browser, Page, Response } from "playwright-core";
-import { build, createServer as createViteServer, type ViteDevServer } from "vite";
+import { build } from "vite";
 import { launchChromium } from "./chromium.js";
+import { type DevStack, startDevStack } from "./dev-stack.js";
 
 // The page and /docs under their Content-Security-Policy, in Chromium: in
 // production (the server's headers), /docs (Swagger UI) and development
@@ -162,26 +163,15 @@ describe("a build that calls another origin (VITE_OTEL_EXPORTER_OTLP_ENDPOINT)",
 });
 
 describe("security headers in development (Vite dev server, API on another origin)", () => {
+  let stack: DevStack;
   let server: TestServer;
-  let vite: ViteDevServer;
   let origin: string;
   before(async () => {
-    const vitePort = await freePort();
-    origin = `http://127.0.0.1:${vitePort}`;
-    server = await startTestServer({ corsOrigins: [origin] });
-    // Read by vite.config.ts (the policy's connect-src) and src/api.ts.
-    process.env.VITE_API_URL = server.url;
-    vite = await createViteServer({
-      root: webRoot,
-      logLevel: "silent",
-      server: { port: vitePort, host: "127.0.0.1", strictPort: true },
-    });
-    await vite.listen();
+    stack = await startDevStack();
+    ({ server, origin } = stack);
   });
   after(async () => {
-    await vite?.close();
-    await server?.close();
-    delete process.env.VITE_API_URL;
+    await stack?.close();
   });
 
   it("the page, with Vite's inline preamble and HMR socket, runs under them and greets cross-origin", async () => {

@@ -83,7 +83,7 @@ function socketAddingAuthorization(port: number, value: string): Duplex {
   return duplex;
 }
 
-describe("more than one authorization value", () => {
+describe("more than one authorization value, and what auth errors say", () => {
   const logs = captureLogs();
   let server: TestServer;
   before(async () => {
@@ -165,19 +165,8 @@ describe("more than one authorization value", () => {
     assert.equal(error.code, Code.Unauthenticated);
     assert.match(error.rawMessage, /^more than one authorization value was sent/);
   });
-});
 
-describe("auth errors in the project's words", () => {
-  const logs = captureLogs();
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer(
-      { authRequired: true, authJwtSecret: secret, logLevel: "info" },
-      { logDestination: logs.destination },
-    );
-  });
-  after(() => server.close());
-
+  // Same server: what the refusal says.
   it("tell the client what is wrong, and leave jose's wording to the log", async () => {
     const cases = {
       "its signature does not match": await token({ key: randomBytes(32) }),
