@@ -3,6 +3,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { h2Get } from "../test/h2-client.js";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "./one-port-server.js";
 
 /** Answers with the HTTP version it was reached over, after an optional delay. */
@@ -15,19 +16,6 @@ const versionEcho: DualRequestListener = (req, res) => {
 async function listen(op: OnePortServer): Promise<number> {
   await new Promise<void>((resolve) => op.server.listen(0, "127.0.0.1", resolve));
   return (op.server.address() as AddressInfo).port;
-}
-
-function h2Get(session: http2.ClientHttp2Session, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ":path": path });
-    let body = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (d: string) => {
-      body += d;
-    });
-    stream.on("end", () => resolve(body));
-    stream.on("error", reject);
-  });
 }
 
 function h1Get(port: number, path: string, agent?: http.Agent): Promise<{ body: string; connection?: string }> {

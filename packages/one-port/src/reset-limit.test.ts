@@ -3,6 +3,7 @@ import { once } from "node:events";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { h2Frame, h2Get } from "../test/h2-client.js";
 import { createOnePortServer, type DualRequestListener, type OnePortServer } from "./one-port-server.js";
 
 /** Answers `/hold` with a first part and never ends it; anything else at once. */
@@ -12,37 +13,14 @@ const holdOrAnswer: DualRequestListener = (req, res) => {
   else res.end("ok");
 };
 
-/** An HTTP/2 frame. */
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(streamId, 5);
-  return Buffer.concat([head, payload]);
-}
-
 /** The preface, then `count` HEADERS (GET /hold, static HPACK entries and one literal) each followed by its RST_STREAM. */
 function resetFlood(count: number): Buffer {
   const headers = Buffer.from([0x82, 0x86, 0x04, 5, ...Buffer.from("/hold"), 0x01, 1, 0x78]);
-  const parts = [Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(4, 0, 0, Buffer.alloc(0))];
+  const parts = [Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2Frame(4, 0, 0, Buffer.alloc(0))];
   for (let i = 0; i < count; i++) {
-    parts.push(frame(1, 0x5, 1 + 2 * i, headers), frame(3, 0, 1 + 2 * i, Buffer.from([0, 0, 0, 8])));
+    parts.push(h2Frame(1, 0x5, 1 + 2 * i, headers), h2Frame(3, 0, 1 + 2 * i, Buffer.from([0, 0, 0, 8])));
   }
   return Buffer.concat(parts);
-}
-
-function get(session: http2.ClientHttp2Session, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ":path": path });
-    let body = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (d: string) => {
-      body += d;
-    });
-    stream.on("end", () => resolve(body));
-    stream.on("error", reject);
-  });
 }
 
 describe("reset limit", () => {
@@ -70,7 +48,7 @@ describe("reset limit", () => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         await once(stream, "close");
       }
-      assert.equal(await get(session, "/"), "ok");
+      assert.equal(await h2Get(session, "/"), "ok");
       assert.equal(session.destroyed, false);
       assert.deepEqual(floods, []);
     } finally {
@@ -101,7 +79,7 @@ describe("reset limit", () => {
 
     const other = http2.connect(`http://127.0.0.1:${port}`);
     try {
-      assert.equal(await get(other, "/"), "ok");
+      assert.equal(await h2Get(other, "/"), "ok");
     } finally {
       other.destroy();
     }
