@@ -161,6 +161,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     neverIndexedHeaders: ["x-request-id"],
     requestBudget: overload.requestBudget,
     onRefused: refusals.onRefused,
+    // Greeter's interceptors log and count by it, on both paths.
+    callInfoKey,
   };
   const fastPath = config.fastPath ? createFastPath(front) : undefined;
 

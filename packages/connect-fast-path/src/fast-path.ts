@@ -12,14 +12,14 @@ import {
   type MethodImplSpec,
   type ServiceImpl,
 } from "@connectrpc/connect";
-import { getJsonOptions } from "@connectrpc/connect/protocol";
+import type { CallInfoKey } from "./call-info.js";
+import { getJsonOptions } from "./connect-internals.js";
 import { createConnectRequestCheck } from "./protocol-connect/request-checks.js";
 import { createConnectUnaryFastPath } from "./protocol-connect/unary.js";
 import { createGrpcUnaryFastPath } from "./protocol-grpc/unary.js";
 import { createGrpcWebTextHandler } from "./protocol-grpc-web/text-mode.js";
 import { createServerStreamFastPath } from "./server-stream.js";
 import { InflightCalls } from "./shared/call-context.js";
-import type { CorsPolicy } from "./shared/cors.js";
 import { offerRawStream } from "./shared/raw-http2-exchange.js";
 import { responseEncodings } from "./shared/response-compression.js";
 import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
@@ -80,6 +80,14 @@ export interface FastPathOptions
    * Default: none.
    */
   onRefused?: (refusal: EarlyRefusal) => Record<string, string> | undefined;
+  /**
+   * The context key under which each call's `CallInfo` (protocol,
+   * peer, bytes in and out, why it was ended) is put, for interceptors that
+   * log or count by them. Give connect-node's calls the same key (through
+   * the router's `contextValues`), so that interceptors see both paths
+   * alike. Default: none, and nothing is put.
+   */
+  callInfoKey?: CallInfoKey;
 }
 
 /** The defaults of {@link FastPathOptions}, in one place. */
@@ -132,7 +140,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const grpc = createGrpcUnaryFastPath(unary, limits, inflight);
   const connect = createConnectUnaryFastPath(unary, limits, inflight);
   const streams = createServerStreamFastPath(serverStreaming, limits, inflight);
-  const completions = completionsFor(router, limits.cors);
+  const completions = completionsFor(router, limits);
   const neverIndexed = options.neverIndexedHeaders ?? fastPathDefaults.neverIndexedHeaders;
   const direct = (req: Parameters<typeof grpc.handle>[0], res: Parameters<typeof grpc.handle>[1]): boolean =>
     grpc.handle(req, res) || connect.handle(req, res) || streams.handle(req, res);
@@ -151,7 +159,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
  */
 export function createConnectNodeCompletions(options: FastPathOptions): ConnectNodeCompletions {
   const { router } = recordRoutes(options);
-  return completionsFor(router, resolveLimits(options).cors);
+  return completionsFor(router, resolveLimits(options));
 }
 
 /** Requests connect-node would answer badly or not at all, answered here. */
@@ -160,8 +168,8 @@ export interface ConnectNodeCompletions {
   handle(req: NodeRequest, res: NodeResponse): boolean;
 }
 
-function completionsFor(router: ConnectRouter, cors: CorsPolicy): ConnectNodeCompletions {
-  const text = createGrpcWebTextHandler(router, cors);
+function completionsFor(router: ConnectRouter, { cors, callInfoKey }: CallLimits): ConnectNodeCompletions {
+  const text = createGrpcWebTextHandler(router, cors, callInfoKey);
   const get = createConnectRequestCheck(new Map(router.handlers.map((h) => [h.requestPath, h.allowedMethods])), cors);
   return { handle: (req, res) => get.handle(req, res) || text.handle(req, res) };
 }
@@ -181,6 +189,7 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     binaryOptions: options.binaryOptions,
     requestBudget: options.requestBudget,
     onRefused: options.onRefused,
+    callInfoKey: options.callInfoKey,
     cors: {
       allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,
       exposedHeaders: options.corsExposedHeaders ?? fastPathDefaults.corsExposedHeaders,

@@ -1,3 +1,4 @@
+export type { CallInfo, CallInfoKey } from "./call-info.js";
 export {
   type ConnectNodeCompletions,
   createConnectNodeCompletions,

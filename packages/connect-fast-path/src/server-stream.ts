@@ -112,7 +112,7 @@ export function createServerStreamFastPath(
   const byPath = new Map<string, PreparedStreamRoute>(
     routes.map((r) => [
       `/${r.method.parent.typeName}/${r.method.name}`,
-      { method: r.method, invoke: createServerStreamInvoker(r, options.interceptors) },
+      { method: r.method, invoke: createServerStreamInvoker(r, options.interceptors, options.callInfoKey) },
     ]),
   );
 

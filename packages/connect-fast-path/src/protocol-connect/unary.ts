@@ -2,8 +2,7 @@ import type { ServerResponse } from "node:http";
 import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { endWithBody } from "../shared/end-with-body.js";
@@ -44,7 +43,7 @@ export function createConnectUnaryFastPath(
   options: CallLimits,
   inflight: InflightCalls,
 ) {
-  const byPath = routesByPath(routes, options.interceptors);
+  const byPath = routesByPath(routes, options);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {

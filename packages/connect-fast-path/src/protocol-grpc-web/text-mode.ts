@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import { callInfoKey } from "@greeter/interceptors/server";
+import type { CallInfoKey } from "../call-info.js";
+import type { UniversalHandler } from "../connect-internals.js";
 import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
 import { LeanHeaders } from "../shared/lean-headers.js";
 import { takeTurns } from "../shared/take-turns.js";
@@ -23,7 +23,11 @@ export const GRPC_WEB_TEXT = /^application\/grpc-web-text(\+proto)?$/;
  * mode's, because the handler is. (Unary calls usually take the fast path,
  * which speaks text mode itself.)
  */
-export function createGrpcWebTextHandler(router: ConnectRouter, cors: CorsPolicy) {
+export function createGrpcWebTextHandler(
+  router: ConnectRouter,
+  cors: CorsPolicy,
+  callInfoKey: CallInfoKey | undefined,
+) {
   const byPath = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 
   /** Takes the request if it is a text-mode call of a known method; returns whether it did. */
@@ -33,7 +37,7 @@ export function createGrpcWebTextHandler(router: ConnectRouter, cors: CorsPolicy
     const handler = byPath.get((req.url ?? "").split("?")[0] ?? "");
     const allowed = corsHeaders(req.headers, cors);
     if (!handler || !allowed) return false;
-    void serve(handler, req, res as ServerResponse, allowed);
+    void serve(handler, req, res as ServerResponse, allowed, callInfoKey);
     return true;
   }
 
@@ -45,6 +49,7 @@ async function serve(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse,
   cors: Record<string, string>,
+  callInfoKey: CallInfoKey | undefined,
 ): Promise<void> {
   const abort = new AbortController();
   res.once("close", () => abort.abort());
@@ -61,10 +66,12 @@ async function serve(
       header,
       body: decodeBase64Stream(req as AsyncIterable<Buffer>),
       signal: abort.signal,
-      contextValues: createContextValues().set(callInfoKey, {
-        protocol: "grpc-web",
-        peer: `${req.socket?.remoteAddress}:${req.socket?.remotePort}`,
-      }),
+      contextValues: callInfoKey
+        ? createContextValues().set(callInfoKey, {
+            protocol: "grpc-web",
+            peer: `${req.socket?.remoteAddress}:${req.socket?.remotePort}`,
+          })
+        : createContextValues(),
     });
     const head: Record<string, string> = { ...cors };
     answer.header?.forEach((value, key) => {

@@ -70,7 +70,7 @@ interface Reply {
  * does not go.
  */
 export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: CallLimits, inflight: InflightCalls) {
-  const byPath = routesByPath(routes, options.interceptors);
+  const byPath = routesByPath(routes, options);
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {

@@ -7,9 +7,13 @@ import {
   type JsonWriteOptions,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import {
+  endStreamFlag,
+  endStreamToJson,
+  setTrailerStatus,
+  trailerFlag,
+  trailerSerialize,
+} from "../connect-internals.js";
 import { compressIfWorth, type ResponseEncoding } from "./response-compression.js";
 import { strictUtf8 } from "./strict-utf8.js";
 

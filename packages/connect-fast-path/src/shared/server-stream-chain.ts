@@ -10,9 +10,9 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { callInfoKey } from "@greeter/interceptors/server";
+import { type CallInfoKey, FastCallInfo } from "../call-info.js";
 import type { CallContext } from "./call-context.js";
-import { type CallStart, copyHeaders, FastCallInfo, handlerContext } from "./unary-chain.js";
+import { type CallStart, copyHeaders, handlerContext } from "./unary-chain.js";
 
 /** One server-streaming method and the function that implements it. */
 export interface ServerStreamRoute {
@@ -83,6 +83,7 @@ const requestKey = createContextKey<FastStreamRequest | undefined>(undefined);
 export function createServerStreamInvoker(
   route: ServerStreamRoute,
   interceptors: readonly Interceptor[],
+  callInfoKey: CallInfoKey | undefined,
 ): ServerStreamInvoker {
   const { method } = route;
   const answers = (request: Message, context: HandlerContext) =>
@@ -118,7 +119,7 @@ export function createServerStreamInvoker(
     }
     const request = new FastStreamRequest(start, method);
     context.values.set(requestKey, request);
-    context.values.set(callInfoKey, info);
+    if (callInfoKey) context.values.set(callInfoKey, info);
     const res = await chain(request);
     if (!res.stream) throw new ConnectError("an interceptor answered a streaming call with one message", Code.Internal);
     const messages = res.message[Symbol.asyncIterator]() as AsyncIterator<Message>;

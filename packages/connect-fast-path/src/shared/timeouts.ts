@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ConnectError } from "@connectrpc/connect";
-import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
-import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
+import { parseConnectTimeout, parseGrpcTimeout } from "../connect-internals.js";
 
 /**
  * The longest deadline a call gets: setTimeout's longest delay (about 24.8

@@ -9,6 +9,7 @@ import type {
   Message,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { CallInfoKey } from "../call-info.js";
 import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
 import type { CorsPolicy } from "./cors.js";
 import { messageTooLarge } from "./envelopes.js";
@@ -47,6 +48,8 @@ export interface CallLimits {
   requestBudget?: RequestBudget;
   /** Told of each call refused before the interceptors run; see FastPathOptions. */
   onRefused?: (refusal: EarlyRefusal) => Record<string, string> | undefined;
+  /** Where each call's CallInfo goes in its context values; nowhere if undefined. */
+  callInfoKey?: CallInfoKey;
 }
 
 /** A call refused before the interceptors ran: they never see it, so this is its only trace. */
@@ -96,12 +99,12 @@ export type FastResponse = ServerResponse | Http2ServerResponse | RawHttp2Respon
 
 export function routesByPath(
   routes: readonly UnaryRoute[],
-  interceptors: readonly Interceptor[],
+  { interceptors, callInfoKey }: Pick<CallLimits, "interceptors" | "callInfoKey">,
 ): Map<string, PreparedRoute> {
   return new Map(
     routes.map((r) => [
       `/${r.method.parent.typeName}/${r.method.name}`,
-      { method: r.method, invoke: createUnaryInvoker(r, interceptors) },
+      { method: r.method, invoke: createUnaryInvoker(r, interceptors, callInfoKey) },
     ]),
   );
 }

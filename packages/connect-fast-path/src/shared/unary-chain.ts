@@ -10,7 +10,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { type CallInfo, callInfoKey } from "@greeter/interceptors/server";
+import { type CallInfoKey, FastCallInfo } from "../call-info.js";
 import type { CallContext } from "./call-context.js";
 
 /** One unary method and the function that implements it. */
@@ -109,7 +109,11 @@ const invocationKey = createContextKey<FastUnaryRequest | undefined>(undefined);
  * interceptors like any other, and the outer ones know the bytes sent.
  * Without interceptors a call costs no more than the implementation.
  */
-export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Interceptor[]): UnaryInvoker {
+export function createUnaryInvoker(
+  route: UnaryRoute,
+  interceptors: readonly Interceptor[],
+  callInfoKey: CallInfoKey | undefined,
+): UnaryInvoker {
   const { method } = route;
   const normalize = (result: unknown): Message =>
     isMessage(result, method.output) ? result : create(method.output, result as Parameters<typeof create>[1]);
@@ -135,7 +139,7 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
     const body = state.invocation.encode(message);
     state.encodedMessage = message;
     state.encodedBody = body;
-    const info = req.contextValues.get(callInfoKey);
+    const info = callInfoKey && req.contextValues.get(callInfoKey);
     if (info) info.bytesOut = body.byteLength;
     state.response = new FastUnaryResponse(message, method, context);
     return state.response;
@@ -160,7 +164,7 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
     const { context } = invocation;
     const request = new FastUnaryRequest(invocation, method);
     context.values.set(invocationKey, request);
-    context.values.set(callInfoKey, new FastCallInfo(invocation));
+    if (callInfoKey) context.values.set(callInfoKey, new FastCallInfo(invocation));
     let pending: Promise<UnaryResponse | StreamResponse>;
     try {
       pending = chain(request);
@@ -184,29 +188,6 @@ export function createUnaryInvoker(route: UnaryRoute, interceptors: readonly Int
 /** What `await` would wait for: a promise, or any object with a `then` method. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
-
-/** CallInfo with the peer address read only if asked for. */
-export class FastCallInfo implements CallInfo {
-  readonly protocol: string;
-  readonly bytesIn: number;
-  bytesOut: number | undefined;
-  readonly abortReasonComplete = true;
-  private address: string | undefined;
-
-  constructor(private readonly invocation: CallStart) {
-    this.protocol = invocation.context.protocolName;
-    this.bytesIn = invocation.bytesIn;
-  }
-
-  get peer(): string {
-    this.address ??= this.invocation.peer();
-    return this.address;
-  }
-
-  abortReason(): ConnectError | undefined {
-    return this.invocation.context.abortReason;
-  }
 }
 
 /** The handler sees what the interceptors passed on, as connect-node does, when they rebuilt the request. */
