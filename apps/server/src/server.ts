@@ -41,7 +41,6 @@ import { createLoggers } from "./logging/logger.js";
 import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
-import { useFastUtf8Encoding } from "./protobuf-utf8.js";
 import { createRoutes } from "./routes.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
@@ -114,7 +113,6 @@ export interface BuildOptions {
 }
 
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
-  useFastUtf8Encoding();
   setDefaultHighWaterMark(false, STREAM_HIGH_WATER_MARK);
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
   const routes = createRoutes({ health });
