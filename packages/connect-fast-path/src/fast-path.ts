@@ -41,6 +41,12 @@ export interface FastPathOptions
     | "shutdownSignal"
     | "jsonOptions"
     | "binaryOptions"
+    | "maxTimeoutMs"
+    | "requireConnectProtocolHeader"
+    | "requestGate"
+    | "grpc"
+    | "grpcWeb"
+    | "connect"
   > {
   /**
    * Registers the services: the same function that is given to
@@ -92,6 +98,14 @@ export interface FastPathOptions
 
 /** The defaults of {@link FastPathOptions}, in one place. */
 export const fastPathDefaults = {
+  /** connect-node's: no limit but what the headers can say (longer than setTimeout can wait is clamped to `MAX_TIMEOUT_MS`). */
+  maxTimeoutMs: Number.MAX_SAFE_INTEGER,
+  /** connect-node's: a Connect call need not name the protocol version. */
+  requireConnectProtocolHeader: false,
+  /** connect-node's: all three protocols on. */
+  grpc: true,
+  grpcWeb: true,
+  connect: true,
   /** connect-node's: no limit but the envelope's own (4 GiB). */
   readMaxBytes: 0xffffffff,
   writeMaxBytes: 0xffffffff,
@@ -168,13 +182,55 @@ export interface ConnectNodeCompletions {
   handle(req: NodeRequest, res: NodeResponse): boolean;
 }
 
-function completionsFor(router: ConnectRouter, { cors, callInfoKey }: CallLimits): ConnectNodeCompletions {
+function completionsFor(router: ConnectRouter, { cors, callInfoKey, protocols }: CallLimits): ConnectNodeCompletions {
   const text = createGrpcWebTextHandler(router, cors, callInfoKey);
+  if (!protocols.connect) return text;
   const get = createConnectRequestCheck(new Map(router.handlers.map((h) => [h.requestPath, h.allowedMethods])), cors);
   return { handle: (req, res) => get.handle(req, res) || text.handle(req, res) };
 }
 
+/**
+ * Every option this package reads. Anything else is refused at creation:
+ * an option connect-node honours and the fast path silently did not would
+ * make the two paths answer differently.
+ */
+const KNOWN_OPTIONS = new Set<string>([
+  "routes",
+  "interceptors",
+  "readMaxBytes",
+  "writeMaxBytes",
+  "compressMinBytes",
+  "acceptCompression",
+  "shutdownSignal",
+  "jsonOptions",
+  "binaryOptions",
+  "maxTimeoutMs",
+  "requireConnectProtocolHeader",
+  "requestGate",
+  "grpc",
+  "grpcWeb",
+  "connect",
+  "corsOrigins",
+  "corsExposedHeaders",
+  "neverIndexedHeaders",
+  "requestBudget",
+  "onRefused",
+  "callInfoKey",
+]);
+
+function refuseUnknownOptions(options: FastPathOptions): void {
+  const unknown = Object.keys(options).filter(
+    (key) => !KNOWN_OPTIONS.has(key) && (options as unknown as Record<string, unknown>)[key] !== undefined,
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `createFastPath does not support ${unknown.map((key) => `"${key}"`).join(", ")}: leave ${unknown.length === 1 ? "it" : "them"} out, or serve without the fast path. It reads ${[...KNOWN_OPTIONS].join(", ")}.`,
+    );
+  }
+}
+
 function resolveLimits(options: FastPathOptions): CallLimits {
+  refuseUnknownOptions(options);
   return {
     readMaxBytes: options.readMaxBytes ?? fastPathDefaults.readMaxBytes,
     writeMaxBytes: options.writeMaxBytes ?? fastPathDefaults.writeMaxBytes,
@@ -190,6 +246,14 @@ function resolveLimits(options: FastPathOptions): CallLimits {
     requestBudget: options.requestBudget,
     onRefused: options.onRefused,
     callInfoKey: options.callInfoKey,
+    maxTimeoutMs: options.maxTimeoutMs ?? fastPathDefaults.maxTimeoutMs,
+    requestGate: options.requestGate,
+    protocols: {
+      grpc: options.grpc ?? fastPathDefaults.grpc,
+      grpcWeb: options.grpcWeb ?? fastPathDefaults.grpcWeb,
+      connect: options.connect ?? fastPathDefaults.connect,
+    },
+    requireConnectProtocolHeader: options.requireConnectProtocolHeader ?? fastPathDefaults.requireConnectProtocolHeader,
     cors: {
       allowedOrigins: options.corsOrigins ?? fastPathDefaults.corsOrigins,
       exposedHeaders: options.corsExposedHeaders ?? fastPathDefaults.corsExposedHeaders,

@@ -1,5 +1,6 @@
 import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { connectVersionRequired } from "./protocol-connect/protocol-version.js";
 import { type CallContext, createCallContext, type InflightCalls } from "./shared/call-context.js";
 import { corsHeaders } from "./shared/cors.js";
 import {
@@ -12,6 +13,7 @@ import {
   trailerFrame,
 } from "./shared/envelopes.js";
 import { RawHttp2Response } from "./shared/raw-http2-exchange.js";
+import { type GatedCall, passGate } from "./shared/request-gate.js";
 import type { ResponseEncoding } from "./shared/response-compression.js";
 import {
   createServerStreamInvoker,
@@ -77,6 +79,16 @@ function protocolOf(req: FastRequest, res: FastResponse, contentType: string): S
   return connect[1]?.toLowerCase() === "json" ? CONNECT_JSON : CONNECT;
 }
 
+/** Whether the router serves the protocol (a call of one switched off is handed on, for connect-node to refuse). */
+function served(protocol: StreamProtocol, options: CallLimits): boolean {
+  const { protocols } = options;
+  return protocol.name === "grpc"
+    ? protocols.grpc
+    : protocol.name === "grpc-web"
+      ? protocols.grpcWeb
+      : protocols.connect;
+}
+
 interface PreparedStreamRoute {
   method: DescMethodServerStreaming;
   invoke: ServerStreamInvoker;
@@ -120,7 +132,7 @@ export function createServerStreamFastPath(
   function handle(req: FastRequest, res: FastResponse): boolean {
     const contentType = req.headers["content-type"] ?? "";
     const protocol = protocolOf(req, res, contentType);
-    if (!protocol) return false;
+    if (!protocol || !served(protocol, options)) return false;
     const route = plainPostRoute(byPath, req, protocol.encodingHeader);
     if (!route) return false;
     const cors = corsHeaders(req.headers, options.cors);
@@ -129,46 +141,79 @@ export function createServerStreamFastPath(
     const head: Record<string, string> = { ...cors, "content-type": protocol.responseType ?? contentType };
     if (encoding) head[protocol.encodingHeader] = encoding.name;
 
-    readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-      const request =
-        body instanceof ConnectError
-          ? body
-          : parseSingleEnvelope(body, route.method.input, {
-              ...options,
-              methodKind: "server-streaming",
-              json: protocol.json,
-            });
-      const timeout = parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader]);
-      const invalid = request instanceof ConnectError ? request : timeout.error;
-      const context = createCallContext({
+    const framing = { head, protocol, encoding, options, method: route.method };
+    const contextFor = (gated: GatedCall | undefined, timeoutMs: number | undefined): CallContext =>
+      gated?.context ??
+      createCallContext({
         method: route.method,
         protocolName: protocol.name,
         requestMethod: "POST",
         url: req.url ?? "",
-        timeoutMs: invalid ? undefined : timeout.timeoutMs,
+        timeoutMs,
         requestHeaders: req.headers,
         inflight,
       });
-      const call = new ServerStreamCall(res, context, { head, protocol, encoding, options, method: route.method });
-      if (invalid) {
-        // In the head, but for gRPC, whose Trailers-Only answer is one frame.
-        const metadata = protocol.name === "grpc" ? context.responseTrailer : context.responseHeader;
-        reportRefusal(options, req, protocol.name, invalid, metadata);
-        call.end(invalid);
-        context.finish();
+    /** Ends a call refused before the interceptors, reported, with what the report adds. */
+    const refuse = (context: CallContext, error: ConnectError, gated: GatedCall | undefined): void => {
+      // In the head, but for gRPC, whose Trailers-Only answer is one frame.
+      const metadata = protocol.name === "grpc" ? context.responseTrailer : context.responseHeader;
+      reportRefusal(options, req, protocol.name, error, metadata);
+      gated?.stopWatching();
+      new ServerStreamCall(res, context, framing).end(error);
+      context.finish();
+    };
+    const begin = (gated?: GatedCall): void => {
+      if (
+        protocol.name === "connect" &&
+        options.requireConnectProtocolHeader &&
+        !req.headers["connect-protocol-version"]
+      ) {
+        refuse(contextFor(gated, undefined), connectVersionRequired("header"), gated);
         return;
       }
-      // Read now, not when the line is logged: a stream ends when its client
-      // cuts the connection too, and Node has let go of the socket by then.
-      const peer = peerOf(req);
-      const start = {
-        context,
-        request,
-        bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
-        peer: () => peer,
-      };
-      void call.run(() => route.invoke(start));
-    });
+      readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, (body) => {
+        const request =
+          body instanceof ConnectError
+            ? body
+            : parseSingleEnvelope(body, route.method.input, {
+                ...options,
+                methodKind: "server-streaming",
+                json: protocol.json,
+              });
+        const timeout =
+          gated?.timeout ??
+          parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader], options.maxTimeoutMs);
+        const invalid = request instanceof ConnectError ? request : timeout.error;
+        const context = contextFor(gated, invalid ? undefined : timeout.timeoutMs);
+        if (invalid) {
+          refuse(context, invalid, gated);
+          return;
+        }
+        gated?.stopWatching();
+        const call = new ServerStreamCall(res, context, framing);
+        // Read now, not when the line is logged: a stream ends when its client
+        // cuts the connection too, and Node has let go of the socket by then.
+        const peer = peerOf(req);
+        const start = {
+          context,
+          request,
+          bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
+          peer: () => peer,
+        };
+        void call.run(() => route.invoke(start));
+      });
+    };
+    const gate = options.requestGate;
+    if (gate) {
+      passGate(
+        gate,
+        options,
+        inflight,
+        { req, res, method: route.method, protocolName: protocol.name, timeoutHeader: protocol.timeoutHeader },
+        begin,
+        (error, context) => new ServerStreamCall(res, context, framing).end(error),
+      );
+    } else begin();
     return true;
   }
 

@@ -6,6 +6,7 @@ import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../
 import type { InflightCalls } from "../shared/call-context.js";
 import { corsHeaders } from "../shared/cors.js";
 import { endWithBody } from "../shared/end-with-body.js";
+import { type GatedCall, passGate } from "../shared/request-gate.js";
 import { compressIfWorth, type ResponseEncodings } from "../shared/response-compression.js";
 import { strictUtf8 } from "../shared/strict-utf8.js";
 import { parseRequestTimeout } from "../shared/timeouts.js";
@@ -24,6 +25,7 @@ import {
   type UnaryRoute,
 } from "../shared/unary-call.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
+import { connectVersionRequired } from "./protocol-version.js";
 
 const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
@@ -47,6 +49,7 @@ export function createConnectUnaryFastPath(
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
+    if (!options.protocols.connect) return false;
     if (req.method === "GET") return handleGet(req, res);
     const route = plainPostRoute(byPath, req, "content-encoding");
     if (!route) return false;
@@ -58,11 +61,43 @@ export function createConnectUnaryFastPath(
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
 
-    readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-      if (body instanceof ConnectError) refuse(req, res, cors, body);
-      else serve(req, res, route, cors, body, binary);
-    });
+    const start = (gated?: GatedCall): void => {
+      const unversioned = version === undefined && options.requireConnectProtocolHeader;
+      if (unversioned) {
+        refuse(req, res, cors, connectVersionRequired("header"), gated);
+        return;
+      }
+      readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
+        if (body instanceof ConnectError) refuse(req, res, cors, body, gated);
+        else serve(req, res, route, cors, body, binary, gated);
+      });
+    };
+    gateThen(req, res, route, cors, start);
     return true;
+  }
+
+  /** Runs the request gate, if there is one, and then `start`. */
+  function gateThen(
+    req: FastRequest,
+    res: FastResponse,
+    route: PreparedRoute,
+    cors: Record<string, string>,
+    start: (gated?: GatedCall) => void,
+  ): void {
+    const gate = options.requestGate;
+    if (!gate) {
+      start();
+      return;
+    }
+    passGate(
+      gate,
+      options,
+      inflight,
+      { req, res, method: route.method, protocolName: "connect", timeoutHeader: "connect-timeout-ms" },
+      start,
+      (error, context) =>
+        respondError(res, cors, error, context.responseHeader, context.responseTrailerIfSet, compressionFor(req)),
+    );
   }
 
   /**
@@ -87,12 +122,29 @@ export function createConnectUnaryFastPath(
     if (compression !== null && compression !== "identity") return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
+    gateThen(req, res, route, cors, (gated) => serveGet(req, res, route, cors, url.slice(queryAt + 1), query, gated));
+    return true;
+  }
 
+  function serveGet(
+    req: FastRequest,
+    res: FastResponse,
+    route: PreparedRoute,
+    cors: Record<string, string>,
+    rawQuery: string,
+    query: URLSearchParams,
+    gated: GatedCall | undefined,
+  ): void {
+    if (query.get("connect") === null && options.requireConnectProtocolHeader) {
+      refuse(req, res, cors, connectVersionRequired("query"), gated);
+      return;
+    }
+    const encoding = query.get("encoding");
     const message = query.get("message") ?? "";
     const base64 = query.get("base64") === "1";
     if (base64 && !isBase64(message)) {
-      refuse(req, res, cors, notBase64());
-      return true;
+      refuse(req, res, cors, notBase64(), gated);
+      return;
     }
     // JSON: not `message` as URLSearchParams decodes it, so that bytes that
     // are not UTF-8 reach the JSON check as they are (see rawQueryParam).
@@ -100,14 +152,13 @@ export function createConnectUnaryFastPath(
     const body = base64
       ? Buffer.from(message, "base64url")
       : encoding === "json"
-        ? (rawQueryParam(url.slice(queryAt + 1), "message") ?? Buffer.alloc(0))
+        ? (rawQueryParam(rawQuery, "message") ?? Buffer.alloc(0))
         : Buffer.from(message, "utf8");
     if (body.byteLength > options.readMaxBytes) {
-      refuse(req, res, cors, tooLarge(options.readMaxBytes));
+      refuse(req, res, cors, tooLarge(options.readMaxBytes), gated);
     } else {
-      serve(req, res, route, cors, body, encoding === "proto");
+      serve(req, res, route, cors, body, encoding === "proto", gated);
     }
-    return true;
   }
 
   /** Runs a call whose request message is read, and answers it. */
@@ -118,14 +169,18 @@ export function createConnectUnaryFastPath(
     cors: Record<string, string>,
     body: Buffer,
     binary: boolean,
+    gated?: GatedCall,
   ): void {
     const request = parseRequest(body, route.method.input, binary, options);
-    const timeout = parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"]);
+    const timeout =
+      gated?.timeout ??
+      parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs);
     const invalid = request instanceof ConnectError ? request : timeout.error;
     if (invalid) {
-      refuse(req, res, cors, invalid);
+      refuse(req, res, cors, invalid, gated);
       return;
     }
+    gated?.stopWatching();
     let encoding: string | undefined;
     const call = {
       req,
@@ -152,6 +207,7 @@ export function createConnectUnaryFastPath(
       },
       timeoutMs: timeout.timeoutMs,
       inflight,
+      context: gated?.context,
     };
     const type = binary ? PROTO_TYPE : "application/json";
     void runUnaryCall(
@@ -163,11 +219,26 @@ export function createConnectUnaryFastPath(
     );
   }
 
-  /** An error before the interceptors: reported, with what the report adds in the answer's headers. */
-  function refuse(req: FastRequest, res: FastResponse, cors: Record<string, string>, error: ConnectError): void {
-    const header = new Headers();
+  /**
+   * An error before the interceptors: reported, with what the report adds in
+   * the answer's headers. Past a gate, the call has a context already: what
+   * the gate set in it goes out too.
+   */
+  function refuse(
+    req: FastRequest,
+    res: FastResponse,
+    cors: Record<string, string>,
+    error: ConnectError,
+    gated?: GatedCall,
+  ): void {
+    const context = gated?.context;
+    const header = context?.responseHeader ?? new Headers();
     reportRefusal(options, req, "connect", error, header);
-    respondError(res, cors, error, header, undefined, compressionFor(req));
+    respondError(res, cors, error, header, context?.responseTrailerIfSet, compressionFor(req));
+    if (gated) {
+      gated.stopWatching();
+      gated.context.finish();
+    }
   }
 
   /** How an error's body is compressed: as a message is, as connect-node does. */

@@ -28,7 +28,10 @@ export function createGrpcWebTextHandler(
   cors: CorsPolicy,
   callInfoKey: CallInfoKey | undefined,
 ) {
-  const byPath = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+  // A router with gRPC-Web switched off has no text mode either: such calls are handed on.
+  const byPath = new Map<string, UniversalHandler>(
+    router.handlers.filter((h) => h.protocolNames.includes("grpc-web")).map((h) => [h.requestPath, h]),
+  );
 
   /** Takes the request if it is a text-mode call of a known method; returns whether it did. */
   function handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): boolean {

@@ -16,6 +16,7 @@ import {
 } from "../shared/envelopes.js";
 import { LeanHeaders } from "../shared/lean-headers.js";
 import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
+import { type GatedCall, passGate } from "../shared/request-gate.js";
 import { compressIfWorth, type ResponseEncoding } from "../shared/response-compression.js";
 import { parseRequestTimeout } from "../shared/timeouts.js";
 import {
@@ -81,6 +82,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
     const web = text || GRPC_WEB_CONTENT_TYPE.test(contentType);
     // gRPC proper needs HTTP/2 trailers; gRPC-Web works over either version.
     if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
+    if (!(web ? options.protocols.grpcWeb : options.protocols.grpc)) return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
     const reply: Reply = {
@@ -100,7 +102,8 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
       : (done: (body: Buffer | ConnectError) => void) =>
           readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, done);
 
-    read((received) => {
+    const protocolName = web ? "grpc-web" : "grpc";
+    const serve = (received: Buffer | ConnectError, gated?: GatedCall): void => {
       const wireBytes = received instanceof ConnectError ? 0 : received.byteLength;
       let body: Buffer | ConnectError = received;
       if (text && !(received instanceof ConnectError)) {
@@ -111,21 +114,23 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         }
       }
       if (body instanceof ConnectError) {
-        refuse(options, req, reply, body);
+        refuse(options, req, reply, body, gated);
         return;
       }
       const request = parseSingleEnvelope(body, route.method.input, options);
-      const timeout = parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"]);
+      const timeout =
+        gated?.timeout ?? parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"], options.maxTimeoutMs);
       const invalid = request instanceof ConnectError ? request : timeout.error;
       if (invalid) {
-        refuse(options, req, reply, invalid);
+        refuse(options, req, reply, invalid, gated);
         return;
       }
+      gated?.stopWatching();
       const call = {
         req,
         res,
         route,
-        protocolName: web ? "grpc-web" : "grpc",
+        protocolName,
         request,
         bytesIn: wireBytes,
         encode: (message: Message) => {
@@ -136,6 +141,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         },
         timeoutMs: timeout.timeoutMs,
         inflight,
+        context: gated?.context,
       };
       void runUnaryCall(
         call,
@@ -146,7 +152,18 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         },
         (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
       );
-    });
+    };
+    const gate = options.requestGate;
+    if (gate) {
+      passGate(
+        gate,
+        options,
+        inflight,
+        { req, res, method: route.method, protocolName, timeoutHeader: "grpc-timeout" },
+        (gated) => read((received) => serve(received, gated)),
+        (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
+      );
+    } else read(serve);
     return true;
   }
 
@@ -158,11 +175,22 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
  * the head (gRPC-Web) or the trailers (gRPC: a Trailers-Only answer stays
  * one frame, which is its head).
  */
-function refuse(options: CallLimits, req: FastRequest, reply: Reply, error: ConnectError): void {
-  const trailer = new LeanHeaders();
-  const header = reply.web ? new LeanHeaders() : undefined;
-  reportRefusal(options, req, reply.web ? "grpc-web" : "grpc", error, header ?? trailer);
-  respondError(reply, error, header, trailer);
+function refuse(options: CallLimits, req: FastRequest, reply: Reply, error: ConnectError, gated?: GatedCall): void {
+  // Past a gate, the call has a context already: what the gate set in it goes out too.
+  const context = gated?.context;
+  const trailer = context?.responseTrailer ?? new LeanHeaders();
+  if (reply.web) {
+    const header = context?.responseHeader ?? new LeanHeaders();
+    reportRefusal(options, req, "grpc-web", error, header);
+    respondError(reply, error, header, trailer);
+  } else {
+    reportRefusal(options, req, "grpc", error, trailer);
+    respondError(reply, error, context?.responseHeaderIfSet, trailer);
+  }
+  if (gated) {
+    gated.stopWatching();
+    gated.context.finish();
+  }
 }
 
 function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {

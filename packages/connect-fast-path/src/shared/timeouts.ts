@@ -14,7 +14,7 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * `maxTimeoutMs` (its default, `Number.MAX_SAFE_INTEGER`): every legal
  * header, up to gRPC's `99999999H` and Connect's ten digits, is under it.
  */
-const CONNECT_NODE_MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
+export const CONNECT_NODE_MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
 
 /** A request's deadline: its length, or why the header is refused (INVALID_ARGUMENT). */
 export interface ParsedTimeout {
@@ -33,12 +33,14 @@ export type TimeoutHeader = "grpc-timeout" | "connect-timeout-ms";
  * (11,000 years); refusing it, or arming a timer that fires at once, would
  * fail a call whose client meant "no hurry".
  */
-export function parseRequestTimeout(header: TimeoutHeader, raw: string | string[] | undefined): ParsedTimeout {
+export function parseRequestTimeout(
+  header: TimeoutHeader,
+  raw: string | string[] | undefined,
+  maxTimeoutMs = CONNECT_NODE_MAX_TIMEOUT_MS,
+): ParsedTimeout {
   const value = typeof raw === "string" ? raw : null;
   const parsed =
-    header === "grpc-timeout"
-      ? parseGrpcTimeout(value, CONNECT_NODE_MAX_TIMEOUT_MS)
-      : parseConnectTimeout(value, CONNECT_NODE_MAX_TIMEOUT_MS);
+    header === "grpc-timeout" ? parseGrpcTimeout(value, maxTimeoutMs) : parseConnectTimeout(value, maxTimeoutMs);
   if (parsed.timeoutMs !== undefined && parsed.timeoutMs > MAX_TIMEOUT_MS) parsed.timeoutMs = MAX_TIMEOUT_MS;
   return parsed;
 }
@@ -56,9 +58,12 @@ const CLAMPED_GRPC_TIMEOUT = `${Math.floor(MAX_TIMEOUT_MS / 1000)}S`;
  * connect-node: it accepts such a timeout and arms a timer Node fires after
  * 1 ms, so a call that takes longer than that fails DEADLINE_EXCEEDED. Call
  * it before connect-node reads the headers. A malformed header is left for
- * connect-node to refuse.
+ * connect-node to refuse, and so is every long one when the router's
+ * `maxTimeoutMs` is under the clamp: connect-node refuses it, naming the
+ * timeout as sent.
  */
-export function clampLongTimeouts(headers: IncomingHttpHeaders): void {
+export function clampLongTimeouts(headers: IncomingHttpHeaders, maxTimeoutMs = CONNECT_NODE_MAX_TIMEOUT_MS): void {
+  if (maxTimeoutMs < MAX_TIMEOUT_MS) return;
   const grpc = headers["grpc-timeout"];
   if (typeof grpc === "string" && exceeds(parseGrpcTimeout(grpc, CONNECT_NODE_MAX_TIMEOUT_MS))) {
     headers["grpc-timeout"] = CLAMPED_GRPC_TIMEOUT;

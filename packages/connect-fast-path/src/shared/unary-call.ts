@@ -14,6 +14,7 @@ import { type CallContext, createCallContext, type InflightCalls } from "./call-
 import type { CorsPolicy } from "./cors.js";
 import { messageTooLarge } from "./envelopes.js";
 import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
+import type { RequestGate } from "./request-gate.js";
 import type { ResponseEncodings } from "./response-compression.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
@@ -50,6 +51,14 @@ export interface CallLimits {
   onRefused?: (refusal: EarlyRefusal) => Record<string, string> | undefined;
   /** Where each call's CallInfo goes in its context values; nowhere if undefined. */
   callInfoKey?: CallInfoKey;
+  /** The longest timeout a client may ask for; a longer one is INVALID_ARGUMENT. */
+  maxTimeoutMs: number;
+  /** Runs before a call's body is read; see FastPathOptions. */
+  requestGate?: RequestGate;
+  /** The protocols served: a call of one switched off is handed on, for connect-node to refuse. */
+  protocols: { grpc: boolean; grpcWeb: boolean; connect: boolean };
+  /** Connect calls must name the protocol version (`connect-protocol-version: 1`, or `connect=v1` in a GET). */
+  requireConnectProtocolHeader: boolean;
 }
 
 /** A call refused before the interceptors ran: they never see it, so this is its only trace. */
@@ -309,6 +318,8 @@ export interface UnaryCall {
   encode: (message: Message) => Uint8Array;
   timeoutMs: number | undefined;
   inflight: InflightCalls;
+  /** The context the request gate ran with, if there is a gate. */
+  context?: CallContext;
 }
 
 /**
@@ -325,15 +336,17 @@ export function runUnaryCall(
   fail: (error: ConnectError, context: CallContext) => void,
 ): Promise<void> {
   const { req, res, route } = call;
-  const context = createCallContext({
-    method: route.method,
-    protocolName: call.protocolName,
-    requestMethod: "POST",
-    url: req.url ?? "",
-    timeoutMs: call.timeoutMs,
-    requestHeaders: req.headers,
-    inflight: call.inflight,
-  });
+  const context =
+    call.context ??
+    createCallContext({
+      method: route.method,
+      protocolName: call.protocolName,
+      requestMethod: "POST",
+      url: req.url ?? "",
+      timeoutMs: call.timeoutMs,
+      requestHeaders: req.headers,
+      inflight: call.inflight,
+    });
   // A client that goes away before the answer cancels the call.
   const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
   res.once("close", onClose);
