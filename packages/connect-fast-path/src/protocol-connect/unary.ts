@@ -1,5 +1,13 @@
 import type { ServerResponse } from "node:http";
-import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type JsonWriteOptions,
+  type Message,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
@@ -26,7 +34,8 @@ import {
 } from "../shared/unary-call.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 
-const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
+// connect-es's own test: a charset after one optional space, any case.
+const JSON_TYPE = /^application\/json(; ?charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
 
 /**
@@ -60,7 +69,7 @@ export function createConnectUnaryFastPath(
     if (!cors) return false;
 
     readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-      if (body instanceof ConnectError) refuse(req, res, cors, body);
+      if (body instanceof ConnectError) refuse(req, res, cors, timeoutError(req) ?? body);
       else serve(req, res, route, cors, body, binary);
     });
     return true;
@@ -104,7 +113,7 @@ export function createConnectUnaryFastPath(
         ? (rawQueryParam(url.slice(queryAt + 1), "message") ?? Buffer.alloc(0))
         : Buffer.from(message, "utf8");
     if (body.byteLength > options.readMaxBytes) {
-      refuse(req, res, cors, tooLarge(options.readMaxBytes));
+      refuse(req, res, cors, timeoutError(req) ?? tooLarge(options.readMaxBytes));
     } else {
       serve(req, res, route, cors, body, encoding === "proto");
     }
@@ -120,11 +129,11 @@ export function createConnectUnaryFastPath(
     body: Buffer,
     binary: boolean,
   ): void {
-    const request = parseRequest(body, route.method.input, binary, options);
+    // connect-node refuses a bad deadline before it reads the body: that error comes first.
     const timeout = parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"]);
-    const invalid = request instanceof ConnectError ? request : timeout.error;
-    if (invalid) {
-      refuse(req, res, cors, invalid);
+    const request = timeout.error ?? parseRequest(body, route.method.input, binary, options);
+    if (request instanceof ConnectError) {
+      refuse(req, res, cors, request);
       return;
     }
     let encoding: string | undefined;
@@ -160,23 +169,29 @@ export function createConnectUnaryFastPath(
       (encoded, context) =>
         send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
       (error, context) =>
-        respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet, compressionFor(req)),
+        respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet, errorBodyFor(req)),
     );
+  }
+
+  /** Why the call's deadline header cannot be read, if it cannot: connect-node says so before anything about the body. */
+  function timeoutError(req: FastRequest): ConnectError | undefined {
+    return parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"]).error;
   }
 
   /** An error before the interceptors: reported, with what the report adds in the answer's headers. */
   function refuse(req: FastRequest, res: FastResponse, cors: Record<string, string>, error: ConnectError): void {
     const header = new Headers();
     reportRefusal(options, req, "connect", error, header);
-    respondError(res, cors, error, header, undefined, compressionFor(req));
+    respondError(res, cors, error, header, undefined, errorBodyFor(req));
   }
 
-  /** How an error's body is compressed: as a message is, as connect-node does. */
-  function compressionFor(req: FastRequest): ErrorCompression {
+  /** How an error's body is written and compressed: as a message is, as connect-node does. */
+  function errorBodyFor(req: FastRequest): ErrorBody {
     return {
       available: options.responseEncodings,
       accepted: req.headers["accept-encoding"],
       minBytes: options.compressMinBytes,
+      jsonOptions: options.jsonOptions,
     };
   }
 
@@ -210,26 +225,29 @@ export function respondError(
   error: ConnectError,
   header: Headers | undefined,
   trailer: Headers | undefined,
-  compression?: ErrorCompression,
+  errorBody?: ErrorBody,
 ): void {
   const merged = new Headers(header);
   if (!error.isWireError) mergeNonProtocolHeaders(merged, error.metadata);
-  const json = errorToJsonBytes(error, {});
-  const body = compression
-    ? compressIfWorth(json, compression.available.choose(compression.accepted), compression.minBytes)
+  // The JSON options matter for details: with a registry, each gets its `debug` rendering, as on connect-node.
+  const json = errorToJsonBytes(error, errorBody?.jsonOptions ?? {});
+  const body = errorBody
+    ? compressIfWorth(json, errorBody.available.choose(errorBody.accepted), errorBody.minBytes)
     : { bytes: json };
   send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, body.bytes, body.encoding);
 }
 
 /**
- * What compresses an error's JSON body: connect-node compresses it as it
- * would a message (from `compressMinBytes` on, in an encoding the client
- * accepts). None: sent as it is.
+ * How an error's JSON body is written and compressed: connect-node writes
+ * it with the handler's JSON options and compresses it as it would a
+ * message (from `compressMinBytes` on, in an encoding the client accepts).
+ * None: default JSON options, sent uncompressed.
  */
-export interface ErrorCompression {
+export interface ErrorBody {
   available: ResponseEncodings;
   accepted: string | string[] | undefined;
   minBytes: number;
+  jsonOptions: Partial<JsonWriteOptions> | undefined;
 }
 
 /** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */
