@@ -71,6 +71,8 @@ interface Reply {
  */
 export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: CallLimits, inflight: InflightCalls) {
   const byPath = routesByPath(routes, options.interceptors);
+  // gRPC-Web's trailer flag on a request envelope: connect-node skips that envelope.
+  const webEnvelopes = { ...options, endFlag: 0x80 };
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
@@ -110,13 +112,14 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
           body = e instanceof ConnectError ? e : malformed();
         }
       }
-      if (body instanceof ConnectError) {
-        refuse(options, req, reply, body);
+      // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
+      const timeout = parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"]);
+      if (timeout.error || body instanceof ConnectError) {
+        refuse(options, req, reply, timeout.error ?? (body as ConnectError));
         return;
       }
-      const request = parseSingleEnvelope(body, route.method.input, options);
-      const timeout = parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"]);
-      const invalid = request instanceof ConnectError ? request : timeout.error;
+      const request = parseSingleEnvelope(body, route.method.input, web ? webEnvelopes : options);
+      const invalid = request instanceof ConnectError ? request : undefined;
       if (invalid) {
         refuse(options, req, reply, invalid);
         return;
