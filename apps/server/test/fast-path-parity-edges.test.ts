@@ -288,3 +288,78 @@ describe("long deadlines: served, clamped to setTimeout's longest, on both paths
     });
   }
 });
+
+describe("found by the differential test (apps/conformance/test/differential.test.ts)", () => {
+  const cut = ada.subarray(0, ada.length - 2);
+  const badDeadline = /invalid(%20| )grpc(%20| )timeout(%20| )value/;
+  // Each with what the answer must show, so that a case cannot pass by both paths failing alike.
+  const cases: [string, string, Record<string, string>, Buffer, RegExp][] = [
+    // The fast path echoed the request's content type, and took a charset on a binary stream, which connect-node refuses.
+    [
+      "Connect stream, JSON with a charset: answered as application/connect+json",
+      GREET_STREAM,
+      { "content-type": "application/connect+json; charset=utf-8" },
+      frame(adaStreamJson),
+      /"content-type":"application\/connect\+json"/,
+    ],
+    [
+      "Connect stream, upper case: answered as application/connect+json",
+      GREET_STREAM,
+      { "content-type": "APPLICATION/CONNECT+JSON" },
+      frame(adaStreamJson),
+      /"content-type":"application\/connect\+json"/,
+    ],
+    [
+      "Connect stream, binary with a charset: refused as connect-node refuses it",
+      GREET_STREAM,
+      { "content-type": "application/connect+proto; charset=utf-8" },
+      adaStream,
+      /"status":415/,
+    ],
+    // A bad deadline header and a bad body: connect-node names the deadline, which it reads first.
+    ["gRPC unary, grpc-timeout soon and a cut envelope", GREET, { ...GRPC, "grpc-timeout": "soon" }, cut, badDeadline],
+    [
+      "gRPC-Web unary, grpc-timeout soon and two messages",
+      GREET,
+      { ...GRPC_WEB, "grpc-timeout": "soon" },
+      Buffer.concat([ada, ada]),
+      badDeadline,
+    ],
+    [
+      "gRPC server stream, grpc-timeout soon and no message",
+      GREET_STREAM,
+      { ...GRPC, "grpc-timeout": "soon" },
+      Buffer.alloc(0),
+      badDeadline,
+    ],
+    [
+      "Connect unary, connect-timeout-ms soon and bad JSON",
+      GREET,
+      { ...connectJson, "connect-timeout-ms": "soon" },
+      Buffer.from("{"),
+      /invalid_argument.*timeout/,
+    ],
+    // An envelope with the end flag is no message to connect-node.
+    [
+      "Connect stream, a message and an envelope flagged end-stream",
+      GREET_STREAM,
+      CONNECT_STREAM,
+      Buffer.concat([frame(adaStreamJson), frame(Buffer.from("{}"), 2, 2)]),
+      /Ada/,
+    ],
+    [
+      "gRPC-Web unary, a message and a trailer-flagged envelope",
+      GREET,
+      GRPC_WEB,
+      Buffer.concat([ada, frame(Buffer.alloc(0), 0, 0x80)]),
+      /Hello, Ada/,
+    ],
+  ];
+  for (const [name, path, headers, body, shows] of cases) {
+    it(name, async () => {
+      const [a, b] = await both(path, headers, body);
+      assert.deepEqual(a, b);
+      assert.match(JSON.stringify(a), shows);
+    });
+  }
+});

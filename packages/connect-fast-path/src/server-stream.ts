@@ -44,8 +44,10 @@ interface StreamProtocol {
   timeoutHeader: TimeoutHeader;
   /** Messages as JSON (Connect's `+json`) instead of binary. */
   json: boolean;
-  /** The response's content type, as connect-node names it; the request's if unset. */
-  responseType?: string;
+  /** The flag of an envelope that ends the stream (no message), if the protocol has one. */
+  endFlag?: number;
+  /** The response's content type, as connect-node names it (whatever the request's case or charset). */
+  responseType: string;
 }
 
 const GRPC: StreamProtocol = {
@@ -56,16 +58,24 @@ const GRPC: StreamProtocol = {
   timeoutHeader: "grpc-timeout",
   json: false,
 };
-const GRPC_WEB: StreamProtocol = { ...GRPC, name: "grpc-web", responseType: "application/grpc-web+proto" };
+const GRPC_WEB: StreamProtocol = {
+  ...GRPC,
+  name: "grpc-web",
+  responseType: "application/grpc-web+proto",
+  endFlag: 0x80,
+};
 const CONNECT: StreamProtocol = {
   name: "connect",
+  responseType: "application/connect+proto",
+  endFlag: 0x02,
   encodingHeader: "connect-content-encoding",
   acceptEncodingHeader: "connect-accept-encoding",
   timeoutHeader: "connect-timeout-ms",
   json: false,
 };
-const CONNECT_JSON: StreamProtocol = { ...CONNECT, json: true };
-const CONNECT_STREAM_CONTENT_TYPE = /^application\/connect\+(proto|json)(;\s*charset=utf-?8)?$/i;
+const CONNECT_JSON: StreamProtocol = { ...CONNECT, json: true, responseType: "application/connect+json" };
+// connect-es's own test: a charset only after json (one optional space), any case.
+const CONNECT_STREAM_CONTENT_TYPE = /^application\/connect\+(?:(json)(?:; ?charset=utf-?8)?|proto)$/i;
 
 /** The protocol of a request this path could serve, by its content type; gRPC proper only on a raw HTTP/2 stream. */
 function protocolOf(req: FastRequest, res: FastResponse, contentType: string): StreamProtocol | undefined {
@@ -76,7 +86,7 @@ function protocolOf(req: FastRequest, res: FastResponse, contentType: string): S
   if (!connect) return undefined;
   const version = req.headers["connect-protocol-version"];
   if (version !== undefined && version !== "1") return undefined;
-  return connect[1]?.toLowerCase() === "json" ? CONNECT_JSON : CONNECT;
+  return connect[1] === undefined ? CONNECT : CONNECT_JSON;
 }
 
 /** Whether the router serves the protocol (a call of one switched off is handed on, for connect-node to refuse). */
@@ -138,7 +148,7 @@ export function createServerStreamFastPath(
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
     const encoding = options.responseEncodings.choose(req.headers[protocol.acceptEncodingHeader]);
-    const head: Record<string, string> = { ...cors, "content-type": protocol.responseType ?? contentType };
+    const head: Record<string, string> = { ...cors, "content-type": protocol.responseType };
     if (encoding) head[protocol.encodingHeader] = encoding.name;
 
     const framing = { head, protocol, encoding, options, method: route.method };
@@ -179,11 +189,13 @@ export function createServerStreamFastPath(
                 ...options,
                 methodKind: "server-streaming",
                 json: protocol.json,
+                endFlag: protocol.endFlag,
               });
         const timeout =
           gated?.timeout ??
           parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader], options.maxTimeoutMs);
-        const invalid = request instanceof ConnectError ? request : timeout.error;
+        // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
+        const invalid = timeout.error ?? (request instanceof ConnectError ? request : undefined);
         const context = contextFor(gated, invalid ? undefined : timeout.timeoutMs);
         if (invalid) {
           refuse(context, invalid, gated);

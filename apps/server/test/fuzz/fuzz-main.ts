@@ -3,11 +3,18 @@
 // per operation and phase unless given), a new seed each time (printed, so
 // a failure reproduces), the fast path on.
 // `pnpm fuzz attacks`: the memory attacks, larger (attacks-main.ts).
+// `pnpm fuzz differential [--runs N] [--seed S]`: the fast path against
+// connect-node on generated calls, larger (apps/conformance/test/differential/).
 import { startTestServer } from "../testing.js";
 import { runSchemathesis } from "./schemathesis.js";
 
 if (process.argv[2] === "attacks") {
   await import("./attacks-main.js");
+  process.exit();
+}
+if (process.argv[2] === "differential") {
+  // The ConformanceService it runs against lives in the conformance app.
+  await import("../../../conformance/test/differential/differential-main.js");
   process.exit();
 }
 

@@ -1,5 +1,13 @@
 import type { ServerResponse } from "node:http";
-import { type DescMessage, fromBinary, fromJsonString, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type JsonWriteOptions,
+  type Message,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
@@ -27,7 +35,8 @@ import {
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 import { connectVersionRequired } from "./protocol-version.js";
 
-const JSON_TYPE = /^application\/json(;\s*charset=utf-?8)?$/i;
+// connect-es's own test: a charset after one optional space, any case.
+const JSON_TYPE = /^application\/json(; ?charset=utf-?8)?$/i;
 const PROTO_TYPE = "application/proto";
 
 /**
@@ -62,13 +71,12 @@ export function createConnectUnaryFastPath(
     if (!cors) return false;
 
     const start = (gated?: GatedCall): void => {
-      const unversioned = version === undefined && options.requireConnectProtocolHeader;
-      if (unversioned) {
+      if (version === undefined && options.requireConnectProtocolHeader) {
         refuse(req, res, cors, connectVersionRequired("header"), gated);
         return;
       }
       readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-        if (body instanceof ConnectError) refuse(req, res, cors, body, gated);
+        if (body instanceof ConnectError) refuse(req, res, cors, timeoutError(req, gated) ?? body, gated);
         else serve(req, res, route, cors, body, binary, gated);
       });
     };
@@ -96,7 +104,7 @@ export function createConnectUnaryFastPath(
       { req, res, method: route.method, protocolName: "connect", timeoutHeader: "connect-timeout-ms" },
       start,
       (error, context) =>
-        respondError(res, cors, error, context.responseHeader, context.responseTrailerIfSet, compressionFor(req)),
+        respondError(res, cors, error, context.responseHeader, context.responseTrailerIfSet, errorBodyFor(req)),
     );
   }
 
@@ -155,7 +163,7 @@ export function createConnectUnaryFastPath(
         ? (rawQueryParam(rawQuery, "message") ?? Buffer.alloc(0))
         : Buffer.from(message, "utf8");
     if (body.byteLength > options.readMaxBytes) {
-      refuse(req, res, cors, tooLarge(options.readMaxBytes), gated);
+      refuse(req, res, cors, timeoutError(req, gated) ?? tooLarge(options.readMaxBytes), gated);
     } else {
       serve(req, res, route, cors, body, encoding === "proto", gated);
     }
@@ -171,13 +179,13 @@ export function createConnectUnaryFastPath(
     binary: boolean,
     gated?: GatedCall,
   ): void {
-    const request = parseRequest(body, route.method.input, binary, options);
+    // connect-node refuses a bad deadline before it reads the body: that error comes first.
     const timeout =
       gated?.timeout ??
       parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs);
-    const invalid = request instanceof ConnectError ? request : timeout.error;
-    if (invalid) {
-      refuse(req, res, cors, invalid, gated);
+    const request = timeout.error ?? parseRequest(body, route.method.input, binary, options);
+    if (request instanceof ConnectError) {
+      refuse(req, res, cors, request, gated);
       return;
     }
     gated?.stopWatching();
@@ -215,8 +223,16 @@ export function createConnectUnaryFastPath(
       (encoded, context) =>
         send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),
       (error, context) =>
-        respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet, compressionFor(req)),
+        respondError(res, cors, error, context.responseHeaderIfSet, context.responseTrailerIfSet, errorBodyFor(req)),
     );
+  }
+
+  /** Why the call's deadline header cannot be read, if it cannot: connect-node says so before anything about the body. */
+  function timeoutError(req: FastRequest, gated: GatedCall | undefined): ConnectError | undefined {
+    return (
+      gated?.timeout ??
+      parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs)
+    ).error;
   }
 
   /**
@@ -234,19 +250,20 @@ export function createConnectUnaryFastPath(
     const context = gated?.context;
     const header = context?.responseHeader ?? new Headers();
     reportRefusal(options, req, "connect", error, header);
-    respondError(res, cors, error, header, context?.responseTrailerIfSet, compressionFor(req));
+    respondError(res, cors, error, header, context?.responseTrailerIfSet, errorBodyFor(req));
     if (gated) {
       gated.stopWatching();
       gated.context.finish();
     }
   }
 
-  /** How an error's body is compressed: as a message is, as connect-node does. */
-  function compressionFor(req: FastRequest): ErrorCompression {
+  /** How an error's body is written and compressed: as a message is, as connect-node does. */
+  function errorBodyFor(req: FastRequest): ErrorBody {
     return {
       available: options.responseEncodings,
       accepted: req.headers["accept-encoding"],
       minBytes: options.compressMinBytes,
+      jsonOptions: options.jsonOptions,
     };
   }
 
@@ -280,26 +297,29 @@ export function respondError(
   error: ConnectError,
   header: Headers | undefined,
   trailer: Headers | undefined,
-  compression?: ErrorCompression,
+  errorBody?: ErrorBody,
 ): void {
   const merged = new Headers(header);
   if (!error.isWireError) mergeNonProtocolHeaders(merged, error.metadata);
-  const json = errorToJsonBytes(error, {});
-  const body = compression
-    ? compressIfWorth(json, compression.available.choose(compression.accepted), compression.minBytes)
+  // The JSON options matter for details: with a registry, each gets its `debug` rendering, as on connect-node.
+  const json = errorToJsonBytes(error, errorBody?.jsonOptions ?? {});
+  const body = errorBody
+    ? compressIfWorth(json, errorBody.available.choose(errorBody.accepted), errorBody.minBytes)
     : { bytes: json };
   send(res, codeToHttpStatus(error.code), "application/json", cors, merged, trailer, body.bytes, body.encoding);
 }
 
 /**
- * What compresses an error's JSON body: connect-node compresses it as it
- * would a message (from `compressMinBytes` on, in an encoding the client
- * accepts). None: sent as it is.
+ * How an error's JSON body is written and compressed: connect-node writes
+ * it with the handler's JSON options and compresses it as it would a
+ * message (from `compressMinBytes` on, in an encoding the client accepts).
+ * None: default JSON options, sent uncompressed.
  */
-export interface ErrorCompression {
+export interface ErrorBody {
   available: ResponseEncodings;
   accepted: string | string[] | undefined;
   minBytes: number;
+  jsonOptions: Partial<JsonWriteOptions> | undefined;
 }
 
 /** Headers (with trailers as `trailer-` headers, as Connect unary carries them) and the body. */

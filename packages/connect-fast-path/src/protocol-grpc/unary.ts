@@ -72,6 +72,8 @@ interface Reply {
  */
 export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: CallLimits, inflight: InflightCalls) {
   const byPath = routesByPath(routes, options);
+  // gRPC-Web's trailer flag on a request envelope: connect-node skips that envelope.
+  const webEnvelopes = { ...options, endFlag: 0x80 };
 
   /** Takes the request if it is a call this path serves; returns whether it did. */
   function handle(req: FastRequest, res: FastResponse): boolean {
@@ -113,14 +115,15 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
           body = e instanceof ConnectError ? e : malformed();
         }
       }
-      if (body instanceof ConnectError) {
-        refuse(options, req, reply, body, gated);
-        return;
-      }
-      const request = parseSingleEnvelope(body, route.method.input, options);
+      // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
       const timeout =
         gated?.timeout ?? parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"], options.maxTimeoutMs);
-      const invalid = request instanceof ConnectError ? request : timeout.error;
+      if (timeout.error || body instanceof ConnectError) {
+        refuse(options, req, reply, timeout.error ?? (body as ConnectError), gated);
+        return;
+      }
+      const request = parseSingleEnvelope(body, route.method.input, web ? webEnvelopes : options);
+      const invalid = request instanceof ConnectError ? request : undefined;
       if (invalid) {
         refuse(options, req, reply, invalid, gated);
         return;

@@ -34,6 +34,12 @@ export interface SingleEnvelopeOptions {
   json?: boolean;
   jsonOptions?: Partial<JsonReadOptions>;
   binaryOptions?: Partial<BinaryReadOptions>;
+  /**
+   * The protocol's end flag (Connect's 0x02, gRPC-Web's 0x80), if it has
+   * one: connect-node skips a request envelope that carries it, unread, so
+   * it is no message, neither the first nor an extra one. gRPC has none.
+   */
+  endFlag?: number;
 }
 
 /**
@@ -43,8 +49,13 @@ export interface SingleEnvelopeOptions {
  * them: a declared length over the limit, a cut envelope, a compressed flag
  * or an unreadable message, then a second message.
  */
-export function parseSingleEnvelope(body: Buffer, schema: DescMessage, options: SingleEnvelopeOptions = {}): unknown {
-  const { readMaxBytes = 0xffffffff, methodKind = "unary", json = false } = options;
+export function parseSingleEnvelope(
+  received: Buffer,
+  schema: DescMessage,
+  options: SingleEnvelopeOptions = {},
+): unknown {
+  const { readMaxBytes = 0xffffffff, methodKind = "unary", json = false, endFlag } = options;
+  const body = endFlag === undefined ? received : withoutEndEnvelopes(received, endFlag);
   if (body.length === 0) {
     return new ConnectError(`protocol error: missing input message for ${methodKind} method`, Code.Unimplemented);
   }
@@ -75,6 +86,28 @@ export function parseSingleEnvelope(body: Buffer, schema: DescMessage, options: 
     );
   }
   return message;
+}
+
+/**
+ * The body without its whole, uncompressed envelopes that carry the end
+ * flag (connect-node skips them; a compressed one it fails to decompress
+ * first, as the checks after this do). The same body when there is none.
+ */
+function withoutEndEnvelopes(body: Buffer, endFlag: number): Buffer {
+  const kept: Buffer[] = [];
+  let offset = 0;
+  let skipped = false;
+  while (body.length - offset >= 5) {
+    const end = offset + 5 + body.readUInt32BE(offset + 1);
+    if (end > body.length) break;
+    const flags = body[offset] as number;
+    if ((flags & endFlag) === endFlag && (flags & 1) === 0) skipped = true;
+    else kept.push(body.subarray(offset, end));
+    offset = end;
+  }
+  if (!skipped) return body;
+  kept.push(body.subarray(offset));
+  return Buffer.concat(kept);
 }
 
 /** The envelope at `offset`: where it ends, or why it cannot be read. */
@@ -118,12 +151,17 @@ export function setErrorTrailer(trailer: Headers, error: ConnectError, web: bool
  * grpc-message as the gRPC spec encodes it: only bytes outside printable
  * ASCII, and "%", are percent-encoded. connect-es encodes like
  * encodeURIComponent, and grpc-js, which decodes with decodeURI, then shows
- * a ":" in a message as "%3A".
+ * a ":" in a message as "%3A". Spaces at either end are encoded too: an
+ * HTTP/2 field value may not begin or end with one (RFC 9113 §8.2.1), and
+ * Node's client drops such a field, so the message went missing.
  */
 export function encodeGrpcMessage(message: string): string {
-  return /^[\x20-\x24\x26-\x7e]*$/.test(message)
+  const encoded = /^[\x20-\x24\x26-\x7e]*$/.test(message)
     ? message
     : message.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run));
+  return encoded.charCodeAt(0) === 32 || encoded.charCodeAt(encoded.length - 1) === 32
+    ? encoded.replace(/^ +| +$/g, (spaces) => "%20".repeat(spaces.length))
+    : encoded;
 }
 
 /** A message as one gRPC envelope: flags (1 = compressed), length, bytes. */

@@ -54,4 +54,19 @@ describe("LeanHeaders", () => {
     assert.deepEqual([...lean.keys()], ["grpc-status"]);
     assert.deepEqual([...lean.values()], ["0"]);
   });
+
+  it("iterates sorted by name, as Headers does, before and after a write", () => {
+    // A handler listing the request headers saw them in arrival order on the
+    // fast path and sorted on connect-node (found by the differential test).
+    const unsorted = { "x-b": "1", "content-type": "application/grpc", ":path": "/p", accept: "*/*" };
+    const lean = new LeanHeaders(unsorted);
+    assert.deepEqual([...lean.keys()], [...new Headers({ "x-b": "1", "content-type": "a", accept: "*/*" }).keys()]);
+    lean.append("a-first", "1");
+    assert.deepEqual([...lean.keys()], ["a-first", "accept", "content-type", "x-b"]);
+    const seen: string[] = [];
+    lean.forEach((_value, key) => {
+      seen.push(key);
+    });
+    assert.deepEqual(seen, ["a-first", "accept", "content-type", "x-b"]);
+  });
 });

@@ -10,8 +10,9 @@ import type { IncomingHttpHeaders } from "node:http";
  * collection was a third of the time. This one reads Node's header object
  * (already lowercased, values checked by the HTTP parser) until something
  * writes, and only then copies. Names are lowercased and repeated values
- * joined with ", " as Headers does; iteration is in insertion order and
- * leaves out HTTP/2 pseudo-headers.
+ * joined with ", " as Headers does; iteration is sorted by name, as
+ * Headers iterates (a handler that lists the request headers sees them in
+ * the same order as on connect-node), and leaves out HTTP/2 pseudo-headers.
  */
 export class LeanHeaders implements Headers {
   private map: Map<string, string> | undefined;
@@ -72,7 +73,10 @@ export class LeanHeaders implements Headers {
   }
 
   entries(): HeadersIterator<[string, string]> {
-    return (this.map ? this.map.entries() : this.baseEntries()) as HeadersIterator<[string, string]>;
+    // Sorted here, when asked, not kept sorted: the calls that never iterate pay nothing.
+    const entries = [...(this.map ? this.map.entries() : this.baseEntries())];
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return entries.values() as HeadersIterator<[string, string]>;
   }
 
   *keys(): HeadersIterator<string> {
