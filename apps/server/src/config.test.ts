@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { ConfigError, describeSettings, loadConfig } from "./config.js";
+import { authKeySource, ConfigError, describeSettings, loadConfig } from "./config.js";
 
 describe("configuration", () => {
   it("has defaults for a local run", () => {
@@ -30,6 +30,35 @@ describe("configuration", () => {
     [{ SHUTDOWN_GRACE_MS: "1.5" }, /^SHUTDOWN_GRACE_MS="1.5": must be a whole number$/],
     [{ OPENAPI: "false" }, /^DOCS=true needs OPENAPI=true/],
     [{ DOCS: "yes" }, /^DOCS="yes": must be true or false$/],
+    [
+      { AUTH_JWT_SECRET: "s".repeat(32), AUTH_JWKS_URL: "https://idp.example/jwks" },
+      /^AUTH_JWT_SECRET and AUTH_JWKS_URL are both key sources: set one$/,
+    ],
+    [
+      { AUTH_JWT_SECRET: "s".repeat(32), AUTH_PUBLIC_KEY_FILE: "/dev/null", AUTH_JWKS_URL: "https://idp.example/jwks" },
+      /^AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE and AUTH_JWKS_URL are all key sources: set one$/,
+    ],
+    [
+      { AUTH_JWKS_URL: "http://idp.example/jwks" },
+      /^AUTH_JWKS_URL=.*: must be an https URL \(plain http only to localhost\)$/,
+    ],
+    [
+      { AUTH_ISSUER: "greeter" },
+      /^AUTH_ISSUER="greeter" is where the keys are discovered \(no other key source is set\), so it is not a URL$/,
+    ],
+    [
+      { AUTH_ALGORITHMS: "RS256,none" },
+      /^AUTH_ALGORITHMS="RS256,none": none is never accepted: a token must be signed$/,
+    ],
+    [{ AUTH_ALGORITHMS: "rs256" }, /^AUTH_ALGORITHMS="rs256": "rs256" is not a JWT algorithm; choose from HS256/],
+    [
+      { AUTH_JWT_SECRET: "s".repeat(32), AUTH_ALGORITHMS: "HS256,RS256" },
+      /^AUTH_ALGORITHMS=HS256,RS256: AUTH_JWT_SECRET, a shared secret, verifies only HS256, HS384, HS512$/,
+    ],
+    [
+      { AUTH_ISSUER: "https://idp.example/", AUTH_ALGORITHMS: "RS256,HS256" },
+      /^AUTH_ALGORITHMS=RS256,HS256: HS256 needs a shared secret/,
+    ],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}`, () => {
       assert.throws(
@@ -38,6 +67,17 @@ describe("configuration", () => {
       );
     });
   }
+
+  it("takes AUTH_ISSUER alone as OpenID discovery, AUTH_JWKS_URL over plain http only to loopback", () => {
+    const discovery = loadConfig({ AUTH_ISSUER: "https://idp.example/", AUTH_ALGORITHMS: "ES256, RS256" }, []);
+    assert.equal(authKeySource(discovery), "discovery");
+    assert.deepEqual(discovery.authAlgorithms, ["ES256", "RS256"]);
+    assert.equal(authKeySource(loadConfig({ AUTH_ISSUER: "greeter", AUTH_JWT_SECRET: "s".repeat(32) }, [])), "secret");
+    const local = loadConfig({ AUTH_JWKS_URL: "http://127.0.0.1:8080/jwks" }, []);
+    assert.equal(authKeySource(local), "jwks");
+    assert.equal(local.authJwksUrl, "http://127.0.0.1:8080/jwks");
+    assert.equal(authKeySource(loadConfig({}, [])), undefined);
+  });
 
   it("refuses unknown flags", () => {
     assert.throws(() => loadConfig({}, ["--prot", "1"]), ConfigError);

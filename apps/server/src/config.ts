@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  checkProviderUrl,
+  isJwtAlgorithm,
+  isSecretAlgorithm,
+  JWT_ALGORITHMS,
+  type JwtAlgorithm,
+  PROVIDER_ALGORITHMS,
+  SECRET_ALGORITHMS,
+} from "@greeter/interceptors/server";
 
 /**
  * Bytes of log lines that may wait for a slow reader before batches are
@@ -210,11 +219,41 @@ const SETTINGS = {
     default: undefined,
     parse: readable,
   },
+  authJwksUrl: {
+    env: "AUTH_JWKS_URL",
+    help: "An identity provider's JSON Web Key Set (https): tokens are verified with its keys, fetched at start-up (the server does not start without them) and again as the provider rotates them. See AUTH_ISSUER for finding it by discovery.",
+    default: undefined,
+    parse: (raw: string) => checkProviderUrl(nonEmpty(raw)).href,
+  },
   authIssuer: {
     env: "AUTH_ISSUER",
-    help: "Tokens must carry this `iss`, if set.",
+    help: "Tokens must carry this `iss`, if set. With no AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL it is also where the keys come from: its OpenID discovery document (ISSUER/.well-known/openid-configuration) names the key set.",
     default: undefined,
     parse: nonEmpty,
+  },
+  authAlgorithms: {
+    env: "AUTH_ALGORITHMS",
+    help: `JWT algorithms tokens may be signed with, comma-separated; never the token's choice, never none. Default: ${SECRET_ALGORITHMS.join(",")} with AUTH_JWT_SECRET, every one the key can verify with AUTH_PUBLIC_KEY_FILE, ${PROVIDER_ALGORITHMS.join(",")} with a provider's keys (whose keys for other algorithms go unused).`,
+    default: undefined,
+    parse: algorithmList,
+  },
+  authJwksTimeoutMs: {
+    env: "AUTH_JWKS_TIMEOUT_MS",
+    help: "Longest wait for the provider's discovery document or key set, answer included. At start-up a slower provider stops the server; later the last key set stays in use.",
+    default: 5_000,
+    parse: (raw: string) => integer(raw, 1, 600_000),
+  },
+  authJwksCooldownMs: {
+    env: "AUTH_JWKS_COOLDOWN_MS",
+    help: "Least time between fetches of the key set: a token naming a key the set lacks (kid) fetches it again at most this often, and a failed fetch is retried after this long.",
+    default: 30_000,
+    parse: (raw: string) => integer(raw, 0, 86_400_000),
+  },
+  authJwksMaxAgeMs: {
+    env: "AUTH_JWKS_MAX_AGE_MS",
+    help: "The key set is fetched again when older than this, and verified tokens are checked again against the new set: a token whose key the provider removed is refused at most this long after. While the provider cannot be reached, the last set stays in use.",
+    default: 600_000,
+    parse: (raw: string) => integer(raw, 1_000, 86_400_000),
   },
   authAudience: {
     env: "AUTH_AUDIENCE",
@@ -307,9 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if ((result.tlsCert === undefined) !== (result.tlsKey === undefined)) {
     throw new ConfigError("TLS_CERT and TLS_KEY go together: set both or neither");
   }
-  if (result.authJwtSecret !== undefined && result.authPublicKeyFile !== undefined) {
-    throw new ConfigError("AUTH_JWT_SECRET and AUTH_PUBLIC_KEY_FILE: set one, not both");
-  }
+  checkAuthKeys(result);
   if (result.docs && !result.openapi) {
     throw new ConfigError("DOCS=true needs OPENAPI=true: the docs page reads /openapi.json");
   }
@@ -317,11 +354,63 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     if (!result.interceptors.includes("auth")) {
       throw new ConfigError("AUTH_REQUIRED=true needs the auth interceptor in INTERCEPTORS");
     }
-    if (result.authJwtSecret === undefined && result.authPublicKeyFile === undefined) {
-      throw new ConfigError("AUTH_REQUIRED=true needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE to verify tokens with");
+    if (authKeySource(result) === undefined) {
+      throw new ConfigError(
+        "AUTH_REQUIRED=true needs AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_ISSUER (OpenID discovery) to verify tokens with",
+      );
     }
   }
   return result;
+}
+
+/** Where the keys that verify tokens come from; at most one of them may be set. */
+export type AuthKeySource = "secret" | "public-key" | "jwks" | "discovery";
+
+/** The configured source of keys, if any: AUTH_ISSUER alone means OpenID discovery. */
+export function authKeySource(config: ServerConfig): AuthKeySource | undefined {
+  if (config.authJwtSecret !== undefined) return "secret";
+  if (config.authPublicKeyFile !== undefined) return "public-key";
+  if (config.authJwksUrl !== undefined) return "jwks";
+  return config.authIssuer !== undefined ? "discovery" : undefined;
+}
+
+function checkAuthKeys(config: ServerConfig): void {
+  const set = (
+    [
+      ["AUTH_JWT_SECRET", config.authJwtSecret],
+      ["AUTH_PUBLIC_KEY_FILE", config.authPublicKeyFile],
+      ["AUTH_JWKS_URL", config.authJwksUrl],
+    ] as const
+  ).filter(([, value]) => value !== undefined);
+  if (set.length > 1) {
+    const names = set.map(([name]) => name);
+    throw new ConfigError(
+      `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are ${set.length === 2 ? "both" : "all"} key sources: set one`,
+    );
+  }
+  const source = authKeySource(config);
+  if (source === "discovery" && config.interceptors.includes("auth")) {
+    try {
+      checkProviderUrl(config.authIssuer ?? "");
+    } catch (e) {
+      throw new ConfigError(
+        `AUTH_ISSUER=${JSON.stringify(config.authIssuer)} is where the keys are discovered (no other key source is set), so it ${(e as Error).message}`,
+      );
+    }
+  }
+  const algorithms = config.authAlgorithms;
+  if (algorithms === undefined || source === undefined) return;
+  const hmac = algorithms.filter(isSecretAlgorithm);
+  if (source === "secret" && hmac.length < algorithms.length) {
+    throw new ConfigError(
+      `AUTH_ALGORITHMS=${algorithms.join(",")}: AUTH_JWT_SECRET, a shared secret, verifies only ${SECRET_ALGORITHMS.join(", ")}`,
+    );
+  }
+  if (source !== "secret" && hmac.length > 0) {
+    throw new ConfigError(
+      `AUTH_ALGORITHMS=${algorithms.join(",")}: ${hmac.join(", ")} needs a shared secret (AUTH_JWT_SECRET); with a public key it would let anyone sign with that key as the secret`,
+    );
+  }
 }
 
 function parseFlags(argv: string[]): Record<string, string | undefined> {
@@ -397,6 +486,20 @@ function interceptorList(raw: string): InterceptorName[] {
     }
   }
   return INTERCEPTOR_NAMES.filter((n) => names.includes(n));
+}
+
+function algorithmList(raw: string): JwtAlgorithm[] {
+  const names = raw
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  if (names.length === 0) throw new Error("must name at least one algorithm");
+  for (const name of names) {
+    if (name.toLowerCase() === "none") throw new Error("none is never accepted: a token must be signed");
+    if (!isJwtAlgorithm(name))
+      throw new Error(`"${name}" is not a JWT algorithm; choose from ${JWT_ALGORITHMS.join(", ")}`);
+  }
+  return [...new Set(names as JwtAlgorithm[])];
 }
 
 function oneOf<const T extends readonly string[]>(raw: string, allowed: T): T[number] {

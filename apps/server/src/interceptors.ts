@@ -1,17 +1,13 @@
-import { createPublicKey } from "node:crypto";
 import type { Interceptor } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import {
   createAuthInterceptor,
   createChunkChecksumCheckInterceptor,
-  createJwtVerifier,
   createRateLimitInterceptor,
   createRequestIdInterceptor,
   createRpcLoggingInterceptor,
   createRpcMetricsInterceptor,
   createRpcTracingInterceptor,
-  InvalidTokenError,
-  type Principal,
   type RpcLogger,
 } from "@greeter/interceptors/server";
 import type { Tracer } from "@opentelemetry/api";
@@ -19,12 +15,15 @@ import type { Registry } from "prom-client";
 import { accessPolicy } from "./access-policy.js";
 import type { InterceptorName, ServerConfig } from "./config.js";
 import { registerRateLimitMetrics } from "./metrics.js";
+import type { TokenVerifier } from "./token-verifier.js";
 
 export interface InterceptorDeps {
   logger: RpcLogger;
   registry: Registry;
   /** Present when tracing is set up (OTEL_EXPORTER_OTLP_ENDPOINT); without it there is no tracing step. */
   tracer?: Tracer;
+  /** The auth step's token check (token-verifier.ts: made, and its keys fetched, before the server listens). */
+  verifyToken: TokenVerifier;
 }
 
 /**
@@ -50,7 +49,7 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
         burst: config.rateLimitBurst,
         onLimited: registerRateLimitMetrics(deps.registry, config.rateLimitPerSecond),
       }),
-    auth: () => createAuthInterceptor({ verify: tokenVerifier(config), access: accessPolicy(config.authRequired) }),
+    auth: () => createAuthInterceptor({ verify: deps.verifyToken, access: accessPolicy(config.authRequired) }),
     // The official protovalidate interceptor: the proto's buf.validate rules,
     // field violations as buf.validate.Violations error details.
     validation: () => createValidateInterceptor(),
@@ -60,15 +59,4 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
     .filter((name) => name !== "rate-limit" || config.rateLimitPerSecond > 0)
     .filter((name) => name !== "tracing" || deps.tracer !== undefined)
     .map((name) => make[name]());
-}
-
-function tokenVerifier(config: ServerConfig): (token: string) => Promise<Principal> {
-  const options = { issuer: config.authIssuer, audience: config.authAudience };
-  if (config.authJwtSecret !== undefined) {
-    return createJwtVerifier({ ...options, key: new TextEncoder().encode(config.authJwtSecret) });
-  }
-  if (config.authPublicKeyFile !== undefined) {
-    return createJwtVerifier({ ...options, key: createPublicKey(config.authPublicKeyFile) });
-  }
-  return () => Promise.reject(new InvalidTokenError("this server has no key to verify tokens with"));
 }

@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { KeyProviderError } from "@greeter/interceptors/server";
 import { pino } from "pino";
 import { ConfigError, describeSettings, loadConfig } from "./config.js";
 import { buildServer, type GreeterServer } from "./server.js";
@@ -33,6 +34,10 @@ async function serve(): Promise<void> {
     server = await buildServer(config, { clusterWorker: cluster.isWorker });
     url = await server.listen();
   } catch (e) {
+    if (e instanceof KeyProviderError && !cluster.isWorker) {
+      console.error(`greeter-server: cannot start without the identity provider's keys: ${e.message}`);
+      process.exit(1);
+    }
     // Every worker would fail the same way: the primary must stop, not restart it.
     if (!cluster.isWorker) throw e;
     console.error(e);

@@ -42,6 +42,7 @@ import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
 import { createRoutes } from "./routes.js";
+import { createTokenVerifier } from "./token-verifier.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
 import { clusterMetricsSource } from "./workers/workers.js";
@@ -123,6 +124,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   setMaxListeners(0, shutdown.signal);
   let onePort: OnePortServer | undefined;
   const { logger, rpc: rpcLogger, output: logOutput } = createLoggers(config, options.logDestination);
+  // First: an identity provider's keys are fetched here, and without them the server does not start.
+  const verifyToken = await createTokenVerifier(config, logger);
   const metrics = createMetricsRegistry();
   if (logOutput) registerLogOutputMetrics(metrics, logOutput.stats);
   const warnSampled = createSampledWarn(logger);
@@ -134,6 +137,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       logger: rpcLogger,
       registry: metrics,
       tracer: tracing?.tracer,
+      verifyToken,
     }),
     ...(options.innerInterceptors ?? []),
   ];

@@ -5,10 +5,22 @@ export { type CallInfo, callInfoKey } from "./call-info.js";
 export { abortReasonOf, callOutcome } from "./call-outcome.js";
 export { createChunkChecksumCheckInterceptor } from "./chunk-checksum-check.js";
 export { InvalidTokenError } from "./invalid-token.js";
+export {
+  isJwtAlgorithm,
+  isSecretAlgorithm,
+  JWT_ALGORITHMS,
+  type JwtAlgorithm,
+  PROVIDER_ALGORITHMS,
+  SECRET_ALGORITHMS,
+} from "./jwt-algorithms.js";
 export { createJwtVerifier, type JwtVerifierOptions } from "./jwt-verifier.js";
+export { KeyProviderError } from "./key-provider-error.js";
 export { type MintTokenOptions, mintToken } from "./mint-token.js";
+export { discoverJwksUrl } from "./openid-discovery.js";
+export { checkProviderUrl } from "./provider-url.js";
 export { publicError } from "./public-error.js";
 export { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
+export { createRemoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from "./remote-key-set.js";
 export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey, sequentialIds } from "./request-id.js";
 export {
   createRpcLoggingInterceptor,

@@ -1,5 +1,6 @@
 import { errors } from "jose";
 import { InvalidTokenError } from "./invalid-token.js";
+import { KeyProviderError } from "./key-provider-error.js";
 
 // The claims jose checks, as a client would want them explained.
 const CLAIM_FAILURES: Readonly<Record<string, string>> = {
@@ -29,5 +30,9 @@ function reasonOf(e: unknown): string {
   }
   if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return "it is not a well-formed JWT";
   if (e instanceof errors.JWKSNoMatchingKey) return "no key this server trusts signed it";
+  // Thrown by the key set's fetch, through jose, for a key id it lacks.
+  if (e instanceof KeyProviderError) {
+    return "it names a key this server does not have, and the identity provider cannot be reached for new keys";
+  }
   return "it was rejected";
 }
