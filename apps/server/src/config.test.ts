@@ -30,6 +30,7 @@ describe("configuration", () => {
     [{ SHUTDOWN_GRACE_MS: "1.5" }, /^SHUTDOWN_GRACE_MS="1.5": must be a whole number$/],
     [{ OPENAPI: "false" }, /^DOCS=true needs OPENAPI=true/],
     [{ DOCS: "yes" }, /^DOCS="yes": must be true or false$/],
+    [{ OTLP_METRICS: "true" }, /^OTLP_METRICS=true needs OTEL_EXPORTER_OTLP_ENDPOINT/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}`, () => {
       assert.throws(
@@ -38,6 +39,20 @@ describe("configuration", () => {
       );
     });
   }
+
+  it("reads OTEL_SEMCONV_STABILITY_OPT_IN as the conventions' list: rpc/dup wins, other categories pass", () => {
+    for (const [raw, semconv] of [
+      ["", undefined],
+      ["http", "old"],
+      ["rpc", "stable"],
+      [" http , rpc ", "stable"],
+      ["rpc/dup", "dup"],
+      ["rpc,rpc/dup", "dup"],
+      ["rpc/dup,rpc", "dup"],
+    ] as const) {
+      assert.equal(loadConfig({ OTEL_SEMCONV_STABILITY_OPT_IN: raw }, []).otelSemconvStabilityOptIn, semconv, raw);
+    }
+  });
 
   it("refuses unknown flags", () => {
     assert.throws(() => loadConfig({}, ["--prot", "1"]), ConfigError);

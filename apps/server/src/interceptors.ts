@@ -7,6 +7,7 @@ import {
   createJwtVerifier,
   createRateLimitInterceptor,
   createRequestIdInterceptor,
+  createRpcCallDurationInterceptor,
   createRpcLoggingInterceptor,
   createRpcMetricsInterceptor,
   createRpcTracingInterceptor,
@@ -14,7 +15,7 @@ import {
   type Principal,
   type RpcLogger,
 } from "@greeter/interceptors/server";
-import type { Tracer } from "@opentelemetry/api";
+import type { Meter, Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import { accessPolicy } from "./access-policy.js";
 import type { InterceptorName, ServerConfig } from "./config.js";
@@ -25,24 +26,31 @@ export interface InterceptorDeps {
   registry: Registry;
   /** Present when tracing is set up (OTEL_EXPORTER_OTLP_ENDPOINT); without it there is no tracing step. */
   tracer?: Tracer;
+  /** Present when OpenTelemetry metrics are set up: the metrics step then also records `rpc.server.call.duration`. */
+  meter?: Meter;
 }
 
 /**
  * The server's interceptors, in the one order they run (INTERCEPTOR_NAMES):
  * the request id first, so every later step and the log line carry it;
  * tracing next, so its span covers all the rest;
- * metrics and logging next, so they see every outcome, rejections
- * included; the rate limit before auth, so a flood costs no signature
+ * metrics (Prometheus's, and OpenTelemetry's duration histogram when
+ * metrics are exported) and logging next, so they see every outcome,
+ * rejections included; the rate limit before auth, so a flood costs no signature
  * checks; auth next, so strangers learn nothing of the rules; validation
  * after it; the chunk checksums last, right before the handler reads the
  * chunks. The same list serves the Connect
  * router and the fast path.
  */
 export function createServerInterceptors(config: ServerConfig, deps: InterceptorDeps): Interceptor[] {
-  const make: Record<InterceptorName, () => Interceptor> = {
+  const semconv = config.otelSemconvStabilityOptIn ?? "old";
+  const make: Record<InterceptorName, () => Interceptor | Interceptor[]> = {
     "request-id": () => createRequestIdInterceptor(),
-    tracing: () => createRpcTracingInterceptor({ tracer: deps.tracer }),
-    metrics: () => createRpcMetricsInterceptor({ registry: deps.registry }),
+    tracing: () => createRpcTracingInterceptor({ tracer: deps.tracer, semconv }),
+    metrics: () => [
+      createRpcMetricsInterceptor({ registry: deps.registry }),
+      ...(deps.meter ? [createRpcCallDurationInterceptor({ meter: deps.meter, semconv })] : []),
+    ],
     logging: () => createRpcLoggingInterceptor({ logger: deps.logger }),
     "rate-limit": () =>
       createRateLimitInterceptor({
@@ -59,7 +67,7 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
   return config.interceptors
     .filter((name) => name !== "rate-limit" || config.rateLimitPerSecond > 0)
     .filter((name) => name !== "tracing" || deps.tracer !== undefined)
-    .map((name) => make[name]());
+    .flatMap((name) => make[name]());
 }
 
 function tokenVerifier(config: ServerConfig): (token: string) => Promise<Principal> {
