@@ -8,6 +8,9 @@ import {
   createClientMetadataInterceptor,
   createClientTracingInterceptor,
   createRetryInterceptor,
+  type RpcSemconv,
+  rpcSemconvFromOptIn,
+  SEMCONV_OPT_IN_ENV,
 } from "@greeter/interceptors";
 import { createClientMetricsInterceptor } from "@greeter/interceptors/client-metrics";
 import type { Registry } from "prom-client";
@@ -15,6 +18,9 @@ import type { Registry } from "prom-client";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 export const PROTOCOLS = ["grpc", "grpc-web", "connect"] as const;
+
+/** The RPC conventions of the CLI's spans, read once: OTEL_SEMCONV_STABILITY_OPT_IN, as the server reads it. */
+const SEMCONV = rpcSemconvFromOptIn(process.env[SEMCONV_OPT_IN_ENV]);
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export interface TransportOptions {
@@ -30,10 +36,19 @@ export interface TransportOptions {
   token?: string;
   /** Where the client metrics (grpc_client_*) of the calls go, if anywhere. */
   metrics?: Registry;
+  /** Which OpenTelemetry RPC conventions the spans follow. @default from OTEL_SEMCONV_STABILITY_OPT_IN */
+  semconv?: RpcSemconv;
 }
 
 /** A transport for one of the three protocols the Greeter server speaks. */
-export function createTransport({ baseUrl, protocol, needsHttp2, token, metrics }: TransportOptions): Transport {
+export function createTransport({
+  baseUrl,
+  protocol,
+  needsHttp2,
+  token,
+  metrics,
+  semconv = SEMCONV,
+}: TransportOptions): Transport {
   const interceptors = [
     createClientMetadataInterceptor({
       name: "greeter-cli",
@@ -47,7 +62,7 @@ export function createTransport({ baseUrl, protocol, needsHttp2, token, metrics 
     createChunkChecksumInterceptor(),
     // A CLIENT span per call and W3C traceparent to the server; a no-op
     // unless the process registers an OpenTelemetry tracer provider.
-    createClientTracingInterceptor({ system: protocol === "connect" ? "connect_rpc" : "grpc" }),
+    createClientTracingInterceptor({ protocol, semconv }),
     // Outside the retries: one call counted once, with the code it ended with.
     ...(metrics ? [createClientMetricsInterceptor({ registry: metrics })] : []),
     // A replica going away (UNAVAILABLE) should not fail a command: retry

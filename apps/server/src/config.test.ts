@@ -59,6 +59,7 @@ describe("configuration", () => {
       { AUTH_ISSUER: "https://idp.example/", AUTH_ALGORITHMS: "RS256,HS256" },
       /^AUTH_ALGORITHMS=RS256,HS256: HS256 needs a shared secret/,
     ],
+    [{ OTLP_METRICS: "true" }, /^OTLP_METRICS=true needs OTEL_EXPORTER_OTLP_ENDPOINT/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}`, () => {
       assert.throws(
@@ -77,6 +78,20 @@ describe("configuration", () => {
     assert.equal(authKeySource(local), "jwks");
     assert.equal(local.authJwksUrl, "http://127.0.0.1:8080/jwks");
     assert.equal(authKeySource(loadConfig({}, [])), undefined);
+  });
+
+  it("reads OTEL_SEMCONV_STABILITY_OPT_IN as the conventions' list: rpc/dup wins, other categories pass", () => {
+    for (const [raw, semconv] of [
+      ["", undefined],
+      ["http", "old"],
+      ["rpc", "stable"],
+      [" http , rpc ", "stable"],
+      ["rpc/dup", "dup"],
+      ["rpc,rpc/dup", "dup"],
+      ["rpc/dup,rpc", "dup"],
+    ] as const) {
+      assert.equal(loadConfig({ OTEL_SEMCONV_STABILITY_OPT_IN: raw }, []).otelSemconvStabilityOptIn, semconv, raw);
+    }
   });
 
   it("refuses unknown flags", () => {

@@ -8,6 +8,7 @@ import {
   JWT_ALGORITHMS,
   type JwtAlgorithm,
   PROVIDER_ALGORITHMS,
+  rpcSemconvFromOptIn,
   SECRET_ALGORITHMS,
 } from "@greeter/interceptors/server";
 
@@ -267,6 +268,18 @@ const SETTINGS = {
     default: undefined,
     parse: (raw: string) => new URL(nonEmpty(raw)).href,
   },
+  otlpMetrics: {
+    env: "OTLP_METRICS",
+    help: "true: also export OpenTelemetry's RPC server duration histogram (rpc.server.call.duration or rpc.server.duration, see OTEL_SEMCONV_STABILITY_OPT_IN) to OTEL_EXPORTER_OTLP_ENDPOINT once a minute. Off by default: recording it slows every call measurably, and /metrics already has the Prometheus histogram of the same calls.",
+    default: false,
+    parse: boolean,
+  },
+  otelSemconvStabilityOptIn: {
+    env: "OTEL_SEMCONV_STABILITY_OPT_IN",
+    help: "Which OpenTelemetry RPC conventions spans and metrics follow (a comma-separated list; categories other than rpc are ignored): rpc = the stable ones (rpc.system.name, rpc.status_code, rpc.server.call.duration), rpc/dup = old and stable both. Unset: the old ones (rpc.system, rpc.grpc.status_code, rpc.server.duration).",
+    default: undefined,
+    parse: rpcSemconvFromOptIn,
+  },
   openapi: {
     env: "OPENAPI",
     help: "true: serve the OpenAPI 3.1 document of the Connect API (generated from the proto) at /openapi.json.",
@@ -347,6 +360,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     throw new ConfigError("TLS_CERT and TLS_KEY go together: set both or neither");
   }
   checkAuthKeys(result);
+  if (result.otlpMetrics && result.otelExporterOtlpEndpoint === undefined) {
+    throw new ConfigError("OTLP_METRICS=true needs OTEL_EXPORTER_OTLP_ENDPOINT, where the metrics go");
+  }
   if (result.docs && !result.openapi) {
     throw new ConfigError("DOCS=true needs OPENAPI=true: the docs page reads /openapi.json");
   }

@@ -25,6 +25,7 @@ import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus
 import { callInfoKey } from "@greeter/interceptors/server";
 import { createOnePortServer, type DualRequestListener, type MemoryGuard, type OnePortServer } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
+import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
@@ -41,6 +42,7 @@ import { createLoggers } from "./logging/logger.js";
 import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
+import { setupOtelMetrics } from "./otel-metrics.js";
 import { createRoutes } from "./routes.js";
 import { createTokenVerifier } from "./token-verifier.js";
 import { setupTracing } from "./tracing.js";
@@ -103,6 +105,8 @@ export interface BuildOptions {
   clusterWorker?: boolean;
   /** Where spans go instead of OTEL_EXPORTER_OTLP_ENDPOINT (tests read them). */
   spanExporter?: SpanExporter;
+  /** What reads the OpenTelemetry metrics instead of an OTLP export (OTLP_METRICS): tests collect them. */
+  metricReader?: IMetricReader;
   /** A memory guard instead of one made from MEMORY_LIMIT_BYTES (tests set the pressure). */
   memoryGuard?: MemoryGuard;
   /**
@@ -132,12 +136,17 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const refusals = createRefusalReporter(warnSampled, metrics);
   const overload = createOverloadDefences(config, logger, warnSampled, metrics, options.memoryGuard);
   const tracing = setupTracing({ endpoint: config.otelExporterOtlpEndpoint, exporter: options.spanExporter });
+  const otelMetrics = setupOtelMetrics({
+    endpoint: config.otlpMetrics ? config.otelExporterOtlpEndpoint : undefined,
+    reader: options.metricReader,
+  });
   const interceptors = [
     ...createServerInterceptors(config, {
       logger: rpcLogger,
       registry: metrics,
       tracer: tracing?.tracer,
       verifyToken,
+      meter: otelMetrics?.meter,
     }),
     ...(options.innerInterceptors ?? []),
   ];
@@ -290,6 +299,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       await app.close();
       overload.close();
       await tracing?.shutdown();
+      await otelMetrics?.shutdown();
     },
   };
 }

@@ -47,7 +47,7 @@ export const greeter = createClient(
           import("@greeter/interceptors/client-tracing"),
         ]);
         setupTracing(import.meta.env.VITE_OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
-        return createClientTracingInterceptor({ system: "grpc" });
+        return createClientTracingInterceptor({ protocol: "grpc-web" });
       }),
     ],
   }),

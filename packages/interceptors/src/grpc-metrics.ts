@@ -4,6 +4,7 @@ import type { Registry } from "prom-client";
 import { callNext } from "./call-next.js";
 import { grpcType } from "./grpc-type.js";
 import { type CounterSeries, type HistogramSeries, PlainCounter, PlainHistogram } from "./prometheus/plain-metrics.js";
+import { GRPC_CODE_NAMES } from "./rpc-conventions.js";
 import { observeStream } from "./stream-observer.js";
 
 export interface GrpcMetricsOptions {
@@ -170,24 +171,3 @@ export function createGrpcMetricsInterceptor(side: Side, options: GrpcMetricsOpt
     );
   };
 }
-
-/** Status names as gRPC spells them, by code number. */
-const GRPC_CODE_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-];

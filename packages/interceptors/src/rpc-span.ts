@@ -7,25 +7,53 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { type Attributes, type Span, SpanStatusCode, type TextMapGetter, type TextMapSetter } from "@opentelemetry/api";
+import {
+  fullMethodName,
+  isRpcError,
+  type RpcServerAddress,
+  type RpcSide,
+  type RpcSystem,
+  rpcEndAttributes,
+  rpcStartAttributes,
+} from "./rpc-conventions.js";
+import { emitsOld, type RpcSemconv } from "./semconv-mode.js";
 
-/** Span name and attributes of the OpenTelemetry RPC semantic conventions. */
+/** How a side of the call describes its spans: the system, the conventions, which side. */
+export interface RpcSpanConventions {
+  system: RpcSystem;
+  semconv: RpcSemconv;
+  side: RpcSide;
+}
+
+/** Span name and start attributes of the OpenTelemetry RPC conventions; the name is `service/method` in both. */
 export function rpcSpanStart(
   req: UnaryRequest | StreamRequest,
-  system: string,
+  conventions: RpcSpanConventions,
+  server?: RpcServerAddress,
 ): { name: string; attributes: Attributes } {
   return {
-    name: `${req.service.typeName}/${req.method.name}`,
-    attributes: { "rpc.system": system, "rpc.service": req.service.typeName, "rpc.method": req.method.name },
+    name: fullMethodName(req),
+    attributes: rpcStartAttributes(req, conventions.system, conventions.semconv, server),
   };
 }
 
-/** Ends a span with the call's outcome: the gRPC status code attribute, and ERROR status on failure. */
-export function endRpcSpan(span: Span, error: unknown): void {
-  const code = error === undefined ? 0 : ConnectError.from(error).code;
-  span.setAttribute("rpc.grpc.status_code", code);
-  if (code !== 0) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: Code[code] });
-    if (error instanceof Error) span.recordException(error);
+/**
+ * Ends a span with the call's outcome: its status code, and ERROR status
+ * if it failed. The old way (as Greeter always did it): every code but OK
+ * is an error, described by its name, with the exception as a span event.
+ * The stable way: a server's span fails only for the codes that are its
+ * own fault (see isRpcError), with `error.type` and the error's message as
+ * the description; exceptions belong in logs, which the server writes.
+ */
+export function endRpcSpan(span: Span, error: unknown, conventions: RpcSpanConventions): void {
+  const { system, semconv, side } = conventions;
+  const connectError = error === undefined ? undefined : ConnectError.from(error);
+  const code = connectError?.code ?? 0;
+  span.setAttributes(rpcEndAttributes(system, semconv, side, code));
+  const failed = semconv === "old" ? code !== 0 : isRpcError(side, code);
+  if (connectError && failed) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: semconv === "old" ? Code[code] : connectError.rawMessage });
+    if (emitsOld(semconv) && error instanceof Error) span.recordException(error);
   }
   span.end();
 }
@@ -42,20 +70,21 @@ export const headersSetter: TextMapSetter<Headers> = {
 /** Runs a call and ends `span` when the call is over: at once for unary answers, when the stream ends for streams. */
 export async function traced(
   span: Span,
+  conventions: RpcSpanConventions,
   run: () => Promise<UnaryResponse | StreamResponse>,
 ): Promise<UnaryResponse | StreamResponse> {
   let res: UnaryResponse | StreamResponse;
   try {
     res = await run();
   } catch (e) {
-    endRpcSpan(span, e);
+    endRpcSpan(span, e, conventions);
     throw e;
   }
   if (!res.stream) {
-    endRpcSpan(span, undefined);
+    endRpcSpan(span, undefined, conventions);
     return res;
   }
-  return { ...res, message: untilStreamEnds(res.message, (e) => endRpcSpan(span, e)) };
+  return { ...res, message: untilStreamEnds(res.message, (e) => endRpcSpan(span, e, conventions)) };
 }
 
 /** Passes a stream on and calls `onEnd` once it ends, with its error if it failed. */

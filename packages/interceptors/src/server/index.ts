@@ -1,5 +1,7 @@
 // Server interceptors, in the order the Greeter server chains them:
-// request id -> tracing -> metrics -> logging -> rate limit -> auth -> validation -> chunk checksums -> handler.
+// request id -> tracing -> metrics (Prometheus, then OpenTelemetry's duration) -> logging -> rate limit -> auth -> validation -> chunk checksums -> handler.
+
+export { type RpcSemconv, rpcSemconvFromOptIn, SEMCONV_OPT_IN_ENV } from "../semconv-mode.js";
 export { type Access, type AuthOptions, authSubjectKey, createAuthInterceptor, type Principal } from "./auth.js";
 export { type CallInfo, callInfoKey } from "./call-info.js";
 export { abortReasonOf, callOutcome } from "./call-outcome.js";
@@ -22,6 +24,11 @@ export { publicError } from "./public-error.js";
 export { createRateLimitInterceptor, type RateLimitOptions } from "./rate-limit.js";
 export { createRemoteKeySet, type RemoteKeySet, type RemoteKeySetOptions } from "./remote-key-set.js";
 export { createRequestIdInterceptor, type RequestIdOptions, requestIdKey, sequentialIds } from "./request-id.js";
+export {
+  createRpcCallDurationInterceptor,
+  RPC_CALL_DURATION_BUCKETS,
+  type RpcCallDurationOptions,
+} from "./rpc-call-duration.js";
 export {
   createRpcLoggingInterceptor,
   type RpcLogFields,
