@@ -10,6 +10,8 @@ describe("configuration", () => {
     assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
     assert.deepEqual(config.corsOrigins, ["http://localhost:5173", "http://127.0.0.1:5173"]);
     assert.equal(config.tlsCert, undefined);
+    // grpcurl works with no flags.
+    assert.equal(config.reflection, "public");
   });
 
   it("reads the environment, and flags win over it", () => {
@@ -30,6 +32,9 @@ describe("configuration", () => {
     [{ SHUTDOWN_GRACE_MS: "1.5" }, /^SHUTDOWN_GRACE_MS="1.5": must be a whole number$/],
     [{ OPENAPI: "false" }, /^DOCS=true needs OPENAPI=true/],
     [{ DOCS: "yes" }, /^DOCS="yes": must be true or false$/],
+    [{ REFLECTION: "private" }, /^REFLECTION="private": must be one of public, auth, off$/],
+    [{ REFLECTION: "auth" }, /^REFLECTION=auth needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE/],
+    [{ REFLECTION: "auth", INTERCEPTORS: "none" }, /^REFLECTION=auth needs the auth interceptor/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}`, () => {
       assert.throws(

@@ -193,7 +193,7 @@ const SETTINGS = {
   },
   authRequired: {
     env: "AUTH_REQUIRED",
-    help: "true: Greeter methods need a bearer token with scope greeter.greet. Health and reflection stay public.",
+    help: "true: Greeter methods need a bearer token with scope greeter.greet. Health stays public; reflection follows REFLECTION.",
     default: false,
     parse: boolean,
   },
@@ -221,6 +221,12 @@ const SETTINGS = {
     help: "Tokens must carry this `aud`.",
     default: "greeter",
     parse: nonEmpty,
+  },
+  reflection: {
+    env: "REFLECTION",
+    help: "gRPC server reflection (grpcurl, buf curl, Postman): public (anyone may list and describe every method), auth (a bearer token with scope greeter.greet, the one a Greeter call needs) or off (UNIMPLEMENTED).",
+    default: "public",
+    parse: (raw: string) => oneOf(raw, ["public", "auth", "off"] as const),
   },
   otelExporterOtlpEndpoint: {
     env: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -321,7 +327,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       throw new ConfigError("AUTH_REQUIRED=true needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE to verify tokens with");
     }
   }
+  checkReflection(result);
   return result;
+}
+
+function checkReflection(config: ServerConfig): void {
+  if (config.reflection !== "auth") return;
+  if (!config.interceptors.includes("auth")) {
+    throw new ConfigError("REFLECTION=auth needs the auth interceptor in INTERCEPTORS");
+  }
+  if (config.authJwtSecret === undefined && config.authPublicKeyFile === undefined) {
+    throw new ConfigError("REFLECTION=auth needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE to verify tokens with");
+  }
 }
 
 function parseFlags(argv: string[]): Record<string, string | undefined> {

@@ -117,7 +117,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   useFastUtf8Encoding();
   setDefaultHighWaterMark(false, STREAM_HIGH_WATER_MARK);
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
-  const routes = createRoutes({ health });
+  const routes = createRoutes({ health, reflection: config.reflection !== "off" });
   // Aborting it ends every running handler (see close()). Every call in
   // flight listens to it, so Node's "possible leak" warning at 10 listeners
   // would fire under ordinary load; each call removes its listener when done.
