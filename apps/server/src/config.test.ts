@@ -10,8 +10,17 @@ describe("configuration", () => {
     assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
     assert.deepEqual(config.corsOrigins, ["http://localhost:5173", "http://127.0.0.1:5173"]);
     assert.equal(config.tlsCert, undefined);
-    // grpcurl works with no flags.
+    // One port for everything, and grpcurl works with no flags.
+    assert.equal(config.adminPort, undefined);
     assert.equal(config.reflection, "public");
+  });
+
+  it("takes an admin port beside the public one, 0 for both in tests", () => {
+    assert.deepEqual(
+      [loadConfig({ ADMIN_PORT: "9090" }, []).adminPort, loadConfig({ ADMIN_PORT: "9090" }, []).adminHost],
+      [9090, "127.0.0.1"],
+    );
+    assert.equal(loadConfig({ PORT: "0", ADMIN_PORT: "0" }, []).adminPort, 0);
   });
 
   it("reads the environment, and flags win over it", () => {
@@ -32,6 +41,8 @@ describe("configuration", () => {
     [{ SHUTDOWN_GRACE_MS: "1.5" }, /^SHUTDOWN_GRACE_MS="1.5": must be a whole number$/],
     [{ OPENAPI: "false" }, /^DOCS=true needs OPENAPI=true/],
     [{ DOCS: "yes" }, /^DOCS="yes": must be true or false$/],
+    [{ ADMIN_PORT: "50051" }, /^ADMIN_PORT=50051 is PORT too/],
+    [{ ADMIN_PORT: "70000" }, /^ADMIN_PORT="70000": must be between 0 and 65535$/],
     [{ REFLECTION: "private" }, /^REFLECTION="private": must be one of public, auth, off$/],
     [{ REFLECTION: "auth" }, /^REFLECTION=auth needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE/],
     [{ REFLECTION: "auth", INTERCEPTORS: "none" }, /^REFLECTION=auth needs the auth interceptor/],

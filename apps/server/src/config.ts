@@ -41,6 +41,18 @@ const SETTINGS = {
     default: "0.0.0.0",
     parse: nonEmpty,
   },
+  adminPort: {
+    env: "ADMIN_PORT",
+    help: "TCP port of the admin listener (plain HTTP/1.1): /metrics moves there from the public port, which then answers it 404, and /healthz answers on both. Unset = no admin listener, /metrics on the public port. 0 = any free port (tests).",
+    default: undefined,
+    parse: (raw: string) => integer(raw, 0, 65535),
+  },
+  adminHost: {
+    env: "ADMIN_HOST",
+    help: "Address of the admin listener. Loopback by default, so only this machine reaches it; in a pod, 0.0.0.0, for Prometheus scrapes the pod's IP (a NetworkPolicy keeps others out).",
+    default: "127.0.0.1",
+    parse: nonEmpty,
+  },
   tlsCert: {
     env: "TLS_CERT",
     help: "Path to a PEM certificate. With TLS_KEY, the port serves TLS (ALPN h2 + http/1.1) instead of cleartext.",
@@ -327,11 +339,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       throw new ConfigError("AUTH_REQUIRED=true needs AUTH_JWT_SECRET or AUTH_PUBLIC_KEY_FILE to verify tokens with");
     }
   }
-  checkReflection(result);
+  checkAdminAndReflection(result);
   return result;
 }
 
-function checkReflection(config: ServerConfig): void {
+function checkAdminAndReflection(config: ServerConfig): void {
+  if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
+    throw new ConfigError(`ADMIN_PORT=${config.adminPort} is PORT too: the admin listener needs a port of its own`);
+  }
   if (config.reflection !== "auth") return;
   if (!config.interceptors.includes("auth")) {
     throw new ConfigError("REFLECTION=auth needs the auth interceptor in INTERCEPTORS");
