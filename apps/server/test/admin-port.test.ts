@@ -118,11 +118,13 @@ describe("ADMIN_PORT and the drain", () => {
 });
 
 describe("ADMIN_PORT with WORKERS=2", () => {
-  it("serves the cluster's summed metrics from the primary's admin port, none on the public port, and closes it on SIGTERM", async () => {
+  it("serves the cluster's summed metrics from the primary's admin port, none on the public port, NOT_SERVING from SIGTERM, closed on exit", async () => {
     const { child, url, adminUrl, output } = await startServerProcess({
       WORKERS: "2",
       LOG_LEVEL: "info",
       ADMIN_PORT: "0",
+      // Time to see the primary's /healthz turn while the workers drain.
+      DRAIN_DELAY_MS: "1000",
     });
     assert.ok(adminUrl, "the primary logs its admin port");
     for (let i = 0; i < 200 && output().split("Greeter listening").length < 3; i++) await sleep(50);
@@ -137,8 +139,11 @@ describe("ADMIN_PORT with WORKERS=2", () => {
     // Whichever worker takes the connection, /metrics is an unknown path there.
     for (let i = 0; i < 4; i++) assertUnknownPath(await get(`${url}/metrics`), "/metrics");
 
+    const exited = once(child, "exit");
     child.kill("SIGTERM");
-    const [exitCode] = (await once(child, "exit")) as [number | null];
+    await sleep(200);
+    assert.deepEqual(await get(`${adminUrl}/healthz`), { status: 503, body: '{"status":"NOT_SERVING"}' });
+    const [exitCode] = (await exited) as [number | null];
     assert.equal(exitCode, 0);
     const gone = await get(`${adminUrl}/healthz`);
     assert.ok("error" in gone && /ECONNREFUSED/.test(gone.error), `after exit: ${JSON.stringify(gone)}`);

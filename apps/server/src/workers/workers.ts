@@ -93,14 +93,21 @@ export async function runPrimary(config: ServerConfig, log: Logger, backoff = cr
     metrics: { contentType: aggregator.contentType, text: clusterMetrics },
     isServing: () => !stopping && listening.size > 0,
   });
-  // Every way out but "stop now" closes the admin listener first.
+  // Every way out but "stop now" closes the admin listener first, once.
+  let exiting = false;
   const exit = (): void => {
     if (!admin) process.exit();
+    if (exiting) return;
+    exiting = true;
     const timer = setTimeout(() => process.exit(), ADMIN_CLOSE_TIMEOUT_MS);
-    admin.close().finally(() => {
-      clearTimeout(timer);
-      process.exit();
-    });
+    admin.close().then(
+      () => process.exit(),
+      (e: unknown) => {
+        log.error(e, "the admin port did not close");
+        process.exit();
+      },
+    );
+    timer.unref();
   };
 
   const fork = (): void => {
