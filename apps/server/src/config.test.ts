@@ -10,6 +10,17 @@ describe("configuration", () => {
     assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
     assert.deepEqual(config.corsOrigins, ["http://localhost:5173", "http://127.0.0.1:5173"]);
     assert.equal(config.tlsCert, undefined);
+    // One port for everything, and grpcurl works with no flags.
+    assert.equal(config.adminPort, undefined);
+    assert.equal(config.reflection, "public");
+  });
+
+  it("takes an admin port beside the public one, 0 for both in tests", () => {
+    assert.deepEqual(
+      [loadConfig({ ADMIN_PORT: "9090" }, []).adminPort, loadConfig({ ADMIN_PORT: "9090" }, []).adminHost],
+      [9090, "127.0.0.1"],
+    );
+    assert.equal(loadConfig({ PORT: "0", ADMIN_PORT: "0" }, []).adminPort, 0);
   });
 
   it("reads the environment, and flags win over it", () => {
@@ -60,6 +71,14 @@ describe("configuration", () => {
       /^AUTH_ALGORITHMS=RS256,HS256: HS256 needs a shared secret/,
     ],
     [{ OTLP_METRICS: "true" }, /^OTLP_METRICS=true needs OTEL_EXPORTER_OTLP_ENDPOINT/],
+    [{ ADMIN_PORT: "50051" }, /^ADMIN_PORT=50051 is PORT too/],
+    [{ ADMIN_PORT: "70000" }, /^ADMIN_PORT="70000": must be between 0 and 65535$/],
+    [{ REFLECTION: "private" }, /^REFLECTION="private": must be one of public, auth, off$/],
+    [
+      { REFLECTION: "auth" },
+      /^REFLECTION=auth needs AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_ISSUER/,
+    ],
+    [{ REFLECTION: "auth", INTERCEPTORS: "none" }, /^REFLECTION=auth needs the auth interceptor/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}`, () => {
       assert.throws(

@@ -51,6 +51,18 @@ const SETTINGS = {
     default: "0.0.0.0",
     parse: nonEmpty,
   },
+  adminPort: {
+    env: "ADMIN_PORT",
+    help: "TCP port of the admin listener (plain HTTP/1.1): /metrics moves there from the public port, which then answers it 404, and /healthz answers on both. Unset = no admin listener, /metrics on the public port. 0 = any free port (tests).",
+    default: undefined,
+    parse: (raw: string) => integer(raw, 0, 65535),
+  },
+  adminHost: {
+    env: "ADMIN_HOST",
+    help: "Address of the admin listener. Loopback by default, so only this machine reaches it; in a pod, 0.0.0.0, for Prometheus scrapes the pod's IP (a NetworkPolicy keeps others out).",
+    default: "127.0.0.1",
+    parse: nonEmpty,
+  },
   tlsCert: {
     env: "TLS_CERT",
     help: "Path to a PEM certificate. With TLS_KEY, the port serves TLS (ALPN h2 + http/1.1) instead of cleartext.",
@@ -203,7 +215,7 @@ const SETTINGS = {
   },
   authRequired: {
     env: "AUTH_REQUIRED",
-    help: "true: Greeter methods need a bearer token with scope greeter.greet. Health and reflection stay public.",
+    help: "true: Greeter methods need a bearer token with scope greeter.greet. Health stays public; reflection follows REFLECTION.",
     default: false,
     parse: boolean,
   },
@@ -261,6 +273,12 @@ const SETTINGS = {
     help: "Tokens must carry this `aud`.",
     default: "greeter",
     parse: nonEmpty,
+  },
+  reflection: {
+    env: "REFLECTION",
+    help: "gRPC server reflection (grpcurl, buf curl, Postman): public (anyone may list and describe every method), auth (a bearer token with scope greeter.greet, the one a Greeter call needs) or off (UNIMPLEMENTED).",
+    default: "public",
+    parse: (raw: string) => oneOf(raw, ["public", "auth", "off"] as const),
   },
   otelExporterOtlpEndpoint: {
     env: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -376,6 +394,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       );
     }
   }
+  checkAdminAndReflection(result);
   return result;
 }
 
@@ -425,6 +444,21 @@ function checkAuthKeys(config: ServerConfig): void {
   if (source !== "secret" && hmac.length > 0) {
     throw new ConfigError(
       `AUTH_ALGORITHMS=${algorithms.join(",")}: ${hmac.join(", ")} needs a shared secret (AUTH_JWT_SECRET); with a public key it would let anyone sign with that key as the secret`,
+    );
+  }
+}
+
+function checkAdminAndReflection(config: ServerConfig): void {
+  if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
+    throw new ConfigError(`ADMIN_PORT=${config.adminPort} is PORT too: the admin listener needs a port of its own`);
+  }
+  if (config.reflection !== "auth") return;
+  if (!config.interceptors.includes("auth")) {
+    throw new ConfigError("REFLECTION=auth needs the auth interceptor in INTERCEPTORS");
+  }
+  if (authKeySource(config) === undefined) {
+    throw new ConfigError(
+      "REFLECTION=auth needs AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_ISSUER (OpenID discovery) to verify tokens with",
     );
   }
 }

@@ -57,7 +57,7 @@ export function createServerInterceptors(config: ServerConfig, deps: Interceptor
         burst: config.rateLimitBurst,
         onLimited: registerRateLimitMetrics(deps.registry, config.rateLimitPerSecond),
       }),
-    auth: () => createAuthInterceptor({ verify: deps.verifyToken, access: accessPolicy(config.authRequired) }),
+    auth: () => createAuthInterceptor({ verify: deps.verifyToken, access: accessPolicy(config) }),
     // The official protovalidate interceptor: the proto's buf.validate rules,
     // field violations as buf.validate.Violations error details.
     validation: () => createValidateInterceptor(),

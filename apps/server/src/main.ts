@@ -22,7 +22,7 @@ try {
 }
 
 if (cluster.isPrimary && workerCount(config) > 1) {
-  runPrimary(config, pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } }));
+  await runPrimary(config, pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } }));
 } else {
   await serve();
 }

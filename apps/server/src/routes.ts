@@ -7,6 +7,8 @@ import { createGreeterService } from "./services/greeter-service.js";
 
 export interface RoutesDeps {
   health: HealthService;
+  /** Serve gRPC server reflection (REFLECTION is not "off"). Default: true. */
+  reflection?: boolean;
 }
 
 interface Registration<S extends DescService = DescService> {
@@ -23,13 +25,14 @@ export interface Routes {
 const registration = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Registration =>
   ({ service, impl }) as Registration;
 
-export function createRoutes({ health }: RoutesDeps): Routes {
+export function createRoutes({ health, reflection = true }: RoutesDeps): Routes {
   const services = [registration(Greeter, createGreeterService()), registration(Health, health.impl)];
   return {
     register(router) {
       for (const { service, impl } of services) router.service(service, impl);
-      // Last, so reflection describes everything above and itself.
-      addReflectionServices(router);
+      // Last, so reflection describes everything above and itself. Off, its
+      // methods are unknown paths: UNIMPLEMENTED, as for any other.
+      if (reflection) addReflectionServices(router);
     },
   };
 }

@@ -30,6 +30,8 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
+import { createAdminServer } from "./admin/admin-server.js";
+import { type MetricsSource, registerHealthz, registerMetrics } from "./admin/observability-routes.js";
 import type { ServerConfig } from "./config.js";
 import { connectNodeCallInfo } from "./connect-node/call-info.js";
 import { encodeGrpcMessagesAsSpecified } from "./connect-node/grpc-message-encoding.js";
@@ -47,7 +49,7 @@ import { createRoutes } from "./routes.js";
 import { createTokenVerifier } from "./token-verifier.js";
 import { setupTracing } from "./tracing.js";
 import { registerWebApp } from "./web-app.js";
-import { clusterMetricsSource } from "./workers/workers.js";
+import { answerClusterMetrics, clusterMetricsSource } from "./workers/workers.js";
 
 /**
  * The bytes a stream buffers before its writer waits (the default before
@@ -82,13 +84,20 @@ export interface GreeterServer {
   readonly onePort: OnePortServer;
   /** The Prometheus registry served at /metrics. */
   readonly metrics: Registry;
-  /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:50051`. */
+  /**
+   * The admin listener's base URL once listening (`http://127.0.0.1:9090`):
+   * undefined without ADMIN_PORT, and in a cluster worker, whose primary
+   * holds the admin port.
+   */
+  readonly adminUrl: string | undefined;
+  /** Starts listening, on the admin port too; resolves to the public base URL, e.g. `http://127.0.0.1:50051`. */
   listen(): Promise<string>;
   /**
    * Graceful shutdown: reports NOT_SERVING at once, goes on serving for
    * `drainDelayMs` (balancers take the server out meanwhile), then stops
    * accepting, lets in-flight calls finish within `shutdownGraceMs`, and
-   * closes.
+   * closes, the admin listener last (the drain's metrics can be scraped
+   * until then).
    */
   close(): Promise<void>;
 }
@@ -101,7 +110,11 @@ export interface GreeterServer {
 export interface BuildOptions {
   /** Where log lines go instead of stdout (tests read them). */
   logDestination?: DestinationStream;
-  /** This process is a cluster worker: /metrics shows the whole cluster's, summed by the primary. */
+  /**
+   * This process is a cluster worker: /metrics shows the whole cluster's,
+   * summed by the primary; with ADMIN_PORT the primary serves it there, and
+   * the worker opens no admin listener.
+   */
   clusterWorker?: boolean;
   /** Where spans go instead of OTEL_EXPORTER_OTLP_ENDPOINT (tests read them). */
   spanExporter?: SpanExporter;
@@ -120,7 +133,7 @@ export interface BuildOptions {
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<GreeterServer> {
   setDefaultHighWaterMark(false, STREAM_HIGH_WATER_MARK);
   const health = createHealthService({ initial: { [Greeter.typeName]: ServingStatus.SERVING } });
-  const routes = createRoutes({ health });
+  const routes = createRoutes({ health, reflection: config.reflection !== "off" });
   // Aborting it ends every running handler (see close()). Every call in
   // flight listens to it, so Node's "possible leak" warning at 10 listeners
   // would fire under ordinary load; each call removes its listener when done.
@@ -252,27 +265,50 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         .set(chainEnteredKey, chainMarks.get(request.raw)),
   });
 
-  app.get("/healthz", (_request, reply) => {
-    const serving = health.getStatus(OVERALL_SERVICE) === ServingStatus.SERVING;
-    reply.code(serving ? 200 : 503).send({ status: serving ? "SERVING" : "NOT_SERVING" });
-  });
-  if (config.interceptors.includes("metrics")) {
-    const metricsText = options.clusterWorker ? clusterMetricsSource(metrics) : () => metrics.metrics();
-    app.get("/metrics", async (_request, reply) => {
-      reply.type(metrics.contentType).send(await metricsText());
-    });
-  }
+  // Balancers probe the public port: /healthz stays there with or without
+  // an admin port.
+  const isServing = () => health.getStatus(OVERALL_SERVICE) === ServingStatus.SERVING;
+  registerHealthz(app, isServing);
+  const metricsSource = createMetricsSource(config, metrics, options.clusterWorker ?? false);
+  const admin =
+    config.adminPort !== undefined && !options.clusterWorker
+      ? createAdminServer({
+          port: config.adminPort,
+          host: config.adminHost,
+          metrics: metricsSource,
+          isServing,
+          logger: logger as FastifyBaseLogger,
+        })
+      : undefined;
+  // With an admin port, /metrics is answered there alone: here it is an
+  // unknown path like any other.
+  if (metricsSource && config.adminPort === undefined) registerMetrics(app, metricsSource);
   registerOpenApi(app, config);
   if (config.webRoot) await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);
 
+  let adminUrl: string | undefined;
   return {
     app,
     health,
     onePort: port,
     metrics,
+    get adminUrl() {
+      return adminUrl;
+    },
     async listen() {
-      await app.listen({ port: config.port, host: config.host });
+      // The admin port first: a scraper that cannot reach it is a
+      // configuration error worth failing start-up for, before any call is taken.
+      if (admin) {
+        adminUrl = await admin.listen();
+        app.log.info(`admin port listening on ${adminUrl}: /metrics, /healthz`);
+      }
+      try {
+        await app.listen({ port: config.port, host: config.host });
+      } catch (e) {
+        await admin?.close();
+        throw e;
+      }
       const { address, family, port: bound } = port.server.address() as AddressInfo;
       const host = family === "IPv6" ? `[${address}]` : address;
       return `${config.tlsCert ? "https" : "http"}://${host}:${bound}`;
@@ -300,6 +336,27 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       overload.close();
       await tracing?.shutdown();
       await otelMetrics?.shutdown();
+      await admin?.close();
     },
   };
+}
+
+/**
+ * What /metrics serves, or undefined when the metrics interceptor is off. In
+ * a cluster worker it is the cluster's sum, asked of the primary; with an
+ * admin port the primary serves that itself, and the worker only answers
+ * the primary's collection.
+ */
+function createMetricsSource(
+  config: ServerConfig,
+  registry: Registry,
+  clusterWorker: boolean,
+): MetricsSource | undefined {
+  if (!config.interceptors.includes("metrics")) return undefined;
+  if (!clusterWorker) return { contentType: registry.contentType, text: () => registry.metrics() };
+  if (config.adminPort !== undefined) {
+    answerClusterMetrics(registry);
+    return undefined;
+  }
+  return { contentType: registry.contentType, text: clusterMetricsSource(registry) };
 }

@@ -9,16 +9,26 @@ const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 /** The real entry point on a free loopback port, one worker (for scripts outside the test runner too). */
 export function spawnServer(env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", WORKERS: "1", ...env },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ADMIN_HOST: "127.0.0.1", WORKERS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** What a server process said it listens on. */
+export interface Listening {
+  url: string;
+  /** The admin port's base URL, when ADMIN_PORT is set (the primary's, in a cluster). */
+  adminUrl: string | undefined;
+  output: () => string;
 }
 
 /**
  * Waits for a server process (piped stdout and stderr) to log the URL it
  * listens on; rejects with everything it said if it exits or is silent 20 s.
+ * The admin port, if any, is logged before it (the primary's, or the
+ * server's, listens first).
  */
-export async function listeningUrl(child: ChildProcess): Promise<{ url: string; output: () => string }> {
+export async function listeningUrl(child: ChildProcess): Promise<Listening> {
   let output = "";
   child.stdout?.setEncoding("utf8");
   child.stderr?.setEncoding("utf8");
@@ -40,5 +50,6 @@ export async function listeningUrl(child: ChildProcess): Promise<{ url: string; 
       reject(new Error(`exited with ${code}:\n${output}`));
     });
   });
-  return { url, output: () => output };
+  const adminUrl = /admin port listening on (http:\/\/[\d.]+:\d+)/.exec(output)?.[1];
+  return { url, adminUrl, output: () => output };
 }

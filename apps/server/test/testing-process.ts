@@ -15,6 +15,6 @@ export async function startServerProcess(env: Record<string, string>, args: stri
   const child = spawnServer(env, args);
   children.add(child);
   child.once("exit", () => children.delete(child));
-  const { url, output } = await listeningUrl(child);
-  return { child, url, output };
+  const { url, adminUrl, output } = await listeningUrl(child);
+  return { child, url, adminUrl, output };
 }

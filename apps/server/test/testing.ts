@@ -11,7 +11,8 @@ export interface TestServer extends GreeterServer {
 
 /**
  * A real Greeter server on 127.0.0.1 and a free port, with defaults fit for
- * tests (silent, short grace). Stop it with `close()`.
+ * tests (silent, short grace). Stop it with `close()`. With `adminPort: 0`
+ * the admin listener takes a free loopback port too: `adminUrl` says which.
  */
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
@@ -21,6 +22,7 @@ export async function startTestServer(
     ...loadConfig({}, []),
     port: 0,
     host: "127.0.0.1",
+    adminHost: "127.0.0.1",
     logLevel: "silent",
     shutdownGraceMs: 1_000,
     ...overrides,

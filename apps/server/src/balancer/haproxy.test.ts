@@ -9,9 +9,9 @@ import { freePort } from "../../test/testing.js";
 import { startServerProcess } from "../../test/testing-process.js";
 import { renderHaproxyConfig, replicaDrainDelayMs, startHaproxy } from "./haproxy.js";
 
-/** Greet calls a replica has answered OK, from its own /metrics. */
-async function greetsServed(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/** Greet calls a replica has answered OK, from its own /metrics, on its admin port. */
+async function greetsServed(adminUrl: string | undefined): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const match = /^grpc_server_handled_total\{[^}]*grpc_method="Greet"[^}]*grpc_code="OK"\} (\d+)$/m.exec(text);
   return Number(match?.[1] ?? 0);
 }
@@ -62,9 +62,12 @@ function steadyLoad(url: string, { retries }: { retries: boolean }) {
   };
 }
 
-/** A replica as `pnpm replicas` starts one: it serves on after SIGTERM until HAProxy has taken it out. */
+/**
+ * A replica as `pnpm replicas` starts one: it serves on after SIGTERM until
+ * HAProxy has taken it out, and its /metrics is on an admin port of its own.
+ */
 const startReplica = (env: Record<string, string> = {}) =>
-  startServerProcess({ LOG_LEVEL: "info", DRAIN_DELAY_MS: String(replicaDrainDelayMs()), ...env });
+  startServerProcess({ LOG_LEVEL: "info", DRAIN_DELAY_MS: String(replicaDrainDelayMs()), ADMIN_PORT: "0", ...env });
 
 describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   let replicas: Awaited<ReturnType<typeof startServerProcess>>[] = [];
@@ -109,7 +112,7 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
   });
 
   it("spreads 3,000 calls over ONE HTTP/2 connection across all 3 replicas within ±20%", async () => {
-    const before = await Promise.all(replicas.map((r) => greetsServed(r.url)));
+    const before = await Promise.all(replicas.map((r) => greetsServed(r.adminUrl)));
     // connect-node keeps one HTTP/2 session per transport: every call shares it.
     const client = createClient(Greeter, createGrpcTransport({ baseUrl: front }));
     let next = 0;
@@ -120,13 +123,22 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
       }
     };
     await Promise.all(Array.from({ length: 10 }, worker));
-    const after = await Promise.all(replicas.map((r) => greetsServed(r.url)));
+    const after = await Promise.all(replicas.map((r) => greetsServed(r.adminUrl)));
     const served = after.map((n, i) => n - (before[i] ?? 0));
     assert.equal(
       served.reduce((a, b) => a + b, 0),
       3_000,
     );
     for (const n of served) assert.ok(n >= 800 && n <= 1_200, `calls per replica: ${served.join(", ")}`);
+  });
+
+  it("answers /metrics at the front 404: each replica serves it on its admin port, which HAProxy never sends to", async () => {
+    for (let i = 0; i < replicas.length; i++) {
+      const metrics = await fetch(`${front}/metrics`);
+      assert.equal(metrics.status, 404);
+      assert.equal(((await metrics.json()) as { code: string }).code, "unimplemented");
+    }
+    for (const r of replicas) assert.equal((await fetch(`${r.adminUrl}/metrics`)).status, 200);
   });
 
   it("serves Connect JSON and gRPC-Web over HTTP/1.1 through the same front port", async () => {

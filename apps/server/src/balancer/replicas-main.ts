@@ -13,7 +13,7 @@ const WEB_DIST = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 const webRoot = process.env.WEB_ROOT ?? (existsSync(`${WEB_DIST}/index.html`) ? WEB_DIST : undefined);
 const frontPort = Number(process.env.CLUSTER_PORT ?? 8080);
 
-const { children, addresses } = await startReplicas({
+const { children, addresses, adminAddresses } = await startReplicas({
   count: REPLICAS,
   command: [process.execPath, "--conditions=source", "--import", "tsx", MAIN],
   env: {
@@ -27,6 +27,7 @@ console.log(
   `Greeter cluster: ${REPLICAS} replicas (${addresses.join(", ")}) behind HAProxy on http://localhost:${frontPort}`,
 );
 console.log(`try: pnpm exec greeter greet --name Ada --url http://localhost:${frontPort}`);
+console.log(`metrics, replica by replica: ${adminAddresses.map((a) => `http://${a}/metrics`).join(" ")}`);
 if (webRoot) console.log(`page: http://localhost:${frontPort}/  docs: http://localhost:${frontPort}/docs`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,7 +1,10 @@
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
+import type { FastifyBaseLogger } from "fastify";
 import type { Logger } from "pino";
 import { AggregatorRegistry, Counter, Registry } from "prom-client";
+import { type AdminServer, createAdminServer } from "../admin/admin-server.js";
+import type { MetricsSource } from "../admin/observability-routes.js";
 import type { ServerConfig } from "../config.js";
 import { onShutdownSignals } from "../shutdown-signals.js";
 import { createRestartBackoff } from "./restart-backoff.js";
@@ -14,6 +17,9 @@ export function workerCount(config: Pick<ServerConfig, "workers">): number {
 const METRICS_REQUEST = "greeter:metrics-request";
 const METRICS_RESPONSE = "greeter:metrics-response";
 const FATAL_STARTUP = "greeter:fatal-startup";
+
+/** How long the primary waits for its admin listener to close before it exits anyway. */
+const ADMIN_CLOSE_TIMEOUT_MS = 1_000;
 
 interface MetricsRequest {
   type: typeof METRICS_REQUEST;
@@ -48,8 +54,15 @@ type WorkerMessage = MetricsRequest | FatalStartup;
  * reports that it could not start (a port it cannot bind, a file it cannot
  * read), or as many workers in a row as the cluster has exit with an error
  * before listening (a module that fails to load).
+ *
+ * With ADMIN_PORT the primary holds the admin listener, the one place the
+ * cluster's summed metrics are served (a worker's would be one of N
+ * listeners on a port only one can bind), with a /healthz that is SERVING
+ * while a worker listens and the cluster is not stopping. It listens
+ * before any worker starts, and a port it cannot bind stops the primary
+ * (exit 1); it closes once every worker has drained.
  */
-export function runPrimary(config: ServerConfig, log: Logger, backoff = createRestartBackoff()): void {
+export async function runPrimary(config: ServerConfig, log: Logger, backoff = createRestartBackoff()): Promise<void> {
   const count = workerCount(config);
   const aggregator = new AggregatorRegistry();
   const own = new Registry();
@@ -68,12 +81,33 @@ export function runPrimary(config: ServerConfig, log: Logger, backoff = createRe
     stopping = true;
     process.exitCode = 1;
     for (const w of started.keys()) w.process.kill("SIGTERM");
-    if (started.size === 0) process.exit();
+    if (started.size === 0) exit();
   };
 
   const clusterMetrics = async (): Promise<string> => {
     const [workers, primary] = await Promise.all([aggregator.clusterMetrics(), own.metrics()]);
     return `${workers.endsWith("\n") || workers === "" ? workers : `${workers}\n`}${primary}`;
+  };
+
+  const admin = await listenAdmin(config, log, {
+    metrics: { contentType: aggregator.contentType, text: clusterMetrics },
+    isServing: () => !stopping && listening.size > 0,
+  });
+  // Every way out but "stop now" closes the admin listener first, once.
+  let exiting = false;
+  const exit = (): void => {
+    if (!admin) process.exit();
+    if (exiting) return;
+    exiting = true;
+    const timer = setTimeout(() => process.exit(), ADMIN_CLOSE_TIMEOUT_MS);
+    admin.close().then(
+      () => process.exit(),
+      (e: unknown) => {
+        log.error(e, "the admin port did not close");
+        process.exit();
+      },
+    );
+    timer.unref();
   };
 
   const fork = (): void => {
@@ -110,7 +144,7 @@ export function runPrimary(config: ServerConfig, log: Logger, backoff = createRe
     if (stopping) {
       if (started.size === 0) {
         log.info("every worker drained: exiting");
-        process.exit();
+        exit();
       }
       return;
     }
@@ -135,7 +169,7 @@ export function runPrimary(config: ServerConfig, log: Logger, backoff = createRe
       stopping = true;
       log.info(`${signal}: draining ${started.size} workers (up to ${config.shutdownGraceMs} ms)`);
       for (const w of started.keys()) w.process.kill("SIGTERM");
-      if (started.size === 0) process.exit();
+      if (started.size === 0) exit();
     },
     now: (signal) => {
       log.warn(`${signal} again: stopping the workers now`);
@@ -146,6 +180,32 @@ export function runPrimary(config: ServerConfig, log: Logger, backoff = createRe
 
   log.info(`starting ${count} workers on one port`);
   for (let i = 0; i < count; i++) fork();
+}
+
+/**
+ * The primary's admin listener, listening, or undefined without ADMIN_PORT.
+ * A port it cannot bind is fatal: exit 1 before any worker starts.
+ */
+async function listenAdmin(
+  config: ServerConfig,
+  log: Logger,
+  serve: { metrics: MetricsSource; isServing: () => boolean },
+): Promise<AdminServer | undefined> {
+  if (config.adminPort === undefined) return undefined;
+  const admin = createAdminServer({
+    port: config.adminPort,
+    host: config.adminHost,
+    metrics: config.interceptors.includes("metrics") ? serve.metrics : undefined,
+    isServing: serve.isServing,
+    logger: log as FastifyBaseLogger,
+  });
+  try {
+    log.info(`admin port listening on ${await admin.listen()}: /metrics, /healthz for the whole cluster`);
+  } catch (e) {
+    log.fatal(`the admin port cannot listen: ${(e as Error).message}; stopping`);
+    process.exit(1);
+  }
+  return admin;
 }
 
 /**
@@ -162,14 +222,22 @@ export function reportFatalStartup(error: unknown): void {
 }
 
 /**
- * In a worker: the text of /metrics for the whole cluster. prom-client in
- * each worker answers the primary's collection requests from `registry`.
+ * In a worker: lets the primary's AggregatorRegistry collect `registry`,
+ * for its admin port or for the workers' own /metrics.
  */
-export function clusterMetricsSource(registry: Registry): () => Promise<string> {
+export function answerClusterMetrics(registry: Registry): void {
   AggregatorRegistry.setRegistries([registry]);
   // prom-client starts answering the primary's requests when an
   // AggregatorRegistry is constructed, in workers too.
   new AggregatorRegistry();
+}
+
+/**
+ * In a worker: the text of /metrics for the whole cluster, asked of the
+ * primary, which sums what every worker's `registry` holds.
+ */
+export function clusterMetricsSource(registry: Registry): () => Promise<string> {
+  answerClusterMetrics(registry);
   let nextId = 0;
   const waiting = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
   process.on("message", (message: MetricsResponse) => {

@@ -92,18 +92,23 @@ describe("the container image's contents (deploy/build-bundle.sh)", () => {
         NODE_ENV: "production",
         HOST: "127.0.0.1",
         PORT: "0",
+        ADMIN_HOST: "127.0.0.1",
+        ADMIN_PORT: "0",
         WEB_ROOT: join(out, "web"),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
-      const { url } = await listeningUrl(child);
+      const { url, adminUrl } = await listeningUrl(child);
       const client = createClient(Greeter, createGrpcTransport({ baseUrl: url }));
       assert.equal((await client.greet({ name: "Ada" })).greeting, "Hello, Ada!");
       const page = await fetch(`${url}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<div id="root">/);
       assert.equal((await fetch(`${url}/docs`)).status, 200);
+      // The Deployment sets ADMIN_PORT: /metrics is there, not on the public port.
+      assert.equal((await fetch(`${url}/metrics`)).status, 404);
+      assert.equal((await fetch(`${adminUrl}/metrics`)).status, 200);
       child.kill("SIGTERM");
       const [code] = await once(child, "exit");
       assert.equal(code, 0);

@@ -49,6 +49,7 @@ const pod = deployment.spec?.template.spec;
 const container = pod?.containers.find((c) => c.name === "greeter");
 const podLabels = deployment.spec?.template.metadata?.labels ?? {};
 const containerPort = container?.ports?.find((p) => p.name === "grpc")?.containerPort;
+const adminContainerPort = container?.ports?.find((p) => p.name === "admin")?.containerPort;
 const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? ""]));
 const config = loadConfig(env, []);
 
@@ -96,6 +97,46 @@ describe("deploy/kubernetes", () => {
     assert.equal(config.port, containerPort);
     assert.equal(config.workers, 1);
     assert.equal(config.host, "0.0.0.0");
+  });
+
+  test("Prometheus scrapes /metrics on the admin port, which no Service exposes and only monitoring may reach", () => {
+    assert.ok(config.adminPort, "ADMIN_PORT is set: /metrics is not on the public port");
+    assert.equal(adminContainerPort, config.adminPort);
+    // The scraper connects to the pod's IP, never its loopback.
+    assert.equal(config.adminHost, "0.0.0.0");
+    assert.deepEqual(deployment.spec?.template.metadata?.annotations, {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(config.adminPort),
+      "prometheus.io/path": "/metrics",
+    });
+    for (const name of ["greeter", "greeter-headless"]) {
+      const service = only("Service", name, (d) => new Service(d as never));
+      for (const port of service.spec?.ports ?? []) {
+        assert.ok(
+          port.targetPort !== "admin" && port.targetPort !== config.adminPort && port.port !== config.adminPort,
+          `Service ${name} exposes the admin port`,
+        );
+      }
+    }
+    const policy = only("NetworkPolicy", "greeter", (d) => new NetworkPolicy(d as never));
+    const rules = policy.spec?.ingress ?? [];
+    const opening = rules.filter((r) => r.ports?.some((p) => p.port === config.adminPort));
+    assert.equal(opening.length, 1, "one ingress rule opens the admin port");
+    const [rule] = opening;
+    assert.deepEqual(
+      rule?.ports?.map((p) => p.port),
+      [config.adminPort],
+      "the admin port's rule opens nothing else",
+    );
+    const from = rule?.from ?? [];
+    assert.ok(from.length > 0, "the admin port is not open to everyone");
+    for (const peer of from) {
+      assert.ok(
+        Object.keys(peer.namespaceSelector?.matchLabels ?? {}).length > 0 ||
+          Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0,
+        "each peer allowed to scrape is named",
+      );
+    }
   });
 
   test("probes ask the gRPC health service on the server's port", () => {
@@ -169,7 +210,8 @@ describe("deploy/kubernetes", () => {
   test("the routes send gRPC services the server has, and browsers, to the Service's port", () => {
     const grpc = only("GRPCRoute", "greeter", (d) => new GRPCRoute(d as never));
     const http = only("HTTPRoute", "greeter", (d) => new HTTPRoute(d as never));
-    const served = new Set([Greeter, Health, ReflectionV1, ReflectionV1alpha].map((s) => s.typeName));
+    const reflection = config.reflection === "off" ? [] : [ReflectionV1, ReflectionV1alpha];
+    const served = new Set([Greeter, Health, ...reflection].map((s) => s.typeName));
     const routed = grpc.spec?.rules?.flatMap((r) => r.matches?.map((m) => m.method?.service) ?? []) ?? [];
     assert.ok(routed.includes(Greeter.typeName));
     for (const service of routed) assert.ok(served.has(service ?? ""), `${service} is not served`);
