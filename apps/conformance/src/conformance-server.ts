@@ -36,6 +36,11 @@ export interface ConformanceServerOptions {
   keepAliveTimeoutMs?: number;
   /** The fast path's `onRefused` (told of calls refused before the interceptors); default none. */
   onRefused?: FastPathOptions["onRefused"];
+  /** Router options given to both paths (the differential test tries them); default connect-node's. */
+  routerOptions?: Pick<
+    FastPathOptions,
+    "maxTimeoutMs" | "requireConnectProtocolHeader" | "requestGate" | "grpc" | "grpcWeb" | "connect"
+  >;
 }
 
 /** A ConformanceService listening on 127.0.0.1. */
@@ -54,6 +59,7 @@ export interface ConformanceServer {
  */
 export async function startConformanceServer(options: ConformanceServerOptions = {}): Promise<ConformanceServer> {
   const handlerOptions = {
+    ...options.routerOptions,
     routes: registerConformanceService,
     interceptors: options.interceptors ?? [],
     acceptCompression: [compressionGzip, compressionBrotli],
@@ -80,7 +86,7 @@ export async function startConformanceServer(options: ConformanceServerOptions =
       const fastify = handler as DualRequestListener;
       // As the server does: connect-node gets long deadlines clamped.
       const handOn: DualRequestListener = (req, res) => {
-        clampLongTimeouts(req.headers);
+        clampLongTimeouts(req.headers, options.routerOptions?.maxTimeoutMs);
         fastify(req, res);
       };
       onePort = createOnePortServer((req, res) => ahead.handle(req, res) || handOn(req, res), {

@@ -12,6 +12,7 @@ import {
   UnaryResponseDefinitionSchema,
 } from "../../src/gen/connectrpc/conformance/v1/service_pb.js";
 import { ERROR_METADATA, FAIL } from "./failing-interceptor.js";
+import { GATE } from "./gate.js";
 
 // Calls to the ConformanceService generated in bulk, as a client could send
 // them: every protocol, codec and HTTP version, the headers a client
@@ -91,6 +92,7 @@ const CLIENT_HEADERS: Record<string, string[]> = {
   te: ["trailers"],
   [FAIL]: ["plain", "plain-mid-stream"],
   [ERROR_METADATA]: Object.keys({ protocol: 0, custom: 0, both: 0 }),
+  [GATE]: ["refuse", "refuse-later", "plain", "pass"],
 };
 
 const headersArb = fc

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type ConformanceServer, startConformanceServer } from "../../src/conformance-server.js";
+import {
+  type ConformanceServer,
+  type ConformanceServerOptions,
+  startConformanceServer,
+} from "../../src/conformance-server.js";
 import { type Call, callArbitrary, toWire } from "./calls.js";
 import { comparable } from "./comparable.js";
 import { REFUSED_EARLY, withoutKnownDifferences } from "./exceptions.js";
@@ -14,9 +18,9 @@ export interface ServerPair {
   close(): Promise<void>;
 }
 
-/** Starts the pair on loopback, port 0 each. */
-export async function startServerPair(): Promise<ServerPair> {
-  const options = { interceptors: [failingInterceptor], readMaxBytes: 1024 * 1024 };
+/** Starts the pair on loopback, port 0 each, both with `routerOptions` if given. */
+export async function startServerPair(routerOptions?: ConformanceServerOptions["routerOptions"]): Promise<ServerPair> {
+  const options = { interceptors: [failingInterceptor], readMaxBytes: 1024 * 1024, routerOptions };
   const [fast, slow] = await Promise.all([
     startConformanceServer({ ...options, fastPath: true, onRefused: () => ({ [REFUSED_EARLY]: "1" }) }),
     startConformanceServer({ ...options, fastPath: false }),

@@ -29,7 +29,7 @@ export interface GatedCall {
  */
 export function passGate(
   gate: RequestGate,
-  options: Pick<CallLimits, "callInfoKey" | "onRefused">,
+  options: Pick<CallLimits, "callInfoKey" | "onRefused" | "maxTimeoutMs">,
   inflight: InflightCalls,
   call: {
     req: FastRequest;
@@ -42,7 +42,7 @@ export function passGate(
   refuse: GateRefusal,
 ): void {
   const { req, res, protocolName } = call;
-  const timeout = parseRequestTimeout(call.timeoutHeader, req.headers[call.timeoutHeader]);
+  const timeout = parseRequestTimeout(call.timeoutHeader, req.headers[call.timeoutHeader], options.maxTimeoutMs);
   const context = createCallContext({
     method: call.method,
     protocolName,
