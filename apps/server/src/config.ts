@@ -21,15 +21,17 @@ export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
 /** The server's interceptors, in the order they run. */
 export const INTERCEPTOR_NAMES = [
+  "rate-limit",
+  "auth",
   "request-id",
   "tracing",
   "metrics",
   "logging",
-  "rate-limit",
-  "auth",
   "validation",
   "checksums",
 ] as const;
+/** The steps that run as the router's request gate, before a call's body is read. */
+export const GATE_STEPS = ["rate-limit", "auth"] as const satisfies readonly InterceptorName[];
 export type InterceptorName = (typeof INTERCEPTOR_NAMES)[number];
 
 /**
@@ -173,7 +175,7 @@ const SETTINGS = {
   },
   interceptors: {
     env: "INTERCEPTORS",
-    help: `Server interceptors to run, comma-separated, or none. They always run in the order ${INTERCEPTOR_NAMES.join(" → ")}.`,
+    help: `Server interceptors to run, comma-separated, or none. They always run in the order ${INTERCEPTOR_NAMES.join(" → ")}; ${GATE_STEPS.join(" and ")} as the request gate, before a call's body is read.`,
     default: [...INTERCEPTOR_NAMES],
     parse: interceptorList,
   },

@@ -45,6 +45,7 @@ import { createMetricsRegistry, registerLogOutputMetrics } from "./metrics.js";
 import { notFoundHandler } from "./not-found.js";
 import { registerOpenApi } from "./openapi/register-openapi.js";
 import { setupOtelMetrics } from "./otel-metrics.js";
+import { createRequestGate } from "./request-gate.js";
 import { createRoutes } from "./routes.js";
 import { createTokenVerifier } from "./token-verifier.js";
 import { setupTracing } from "./tracing.js";
@@ -158,13 +159,13 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       logger: rpcLogger,
       registry: metrics,
       tracer: tracing?.tracer,
-      verifyToken,
       meter: otelMetrics?.meter,
     }),
     ...(options.innerInterceptors ?? []),
   ];
 
   const routerOptions = {
+    requestGate: createRequestGate(config, { registry: metrics, verifyToken }),
     acceptCompression: [compressionGzip, compressionBrotli],
     compressMinBytes: config.compressMinBytes,
     readMaxBytes: config.maxMessageBytes,
@@ -198,12 +199,18 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const watchRefusals = (req: NodeRequest, res: NodeResponse): void => {
     const procedure = (req.url ?? "").split("?")[0] ?? "";
     if (!rpcPaths.has(procedure)) return;
-    const mark = { entered: false };
+    const mark: ChainEntered = { entered: false };
     chainMarks.set(req, mark);
     // Now: an HTTP/2 request's socket is gone once its stream has closed.
     const peer = `${req.socket?.remoteAddress}:${req.socket?.remotePort}`;
     watchConnectNodeCall(req, res, mark, (refusal) =>
-      refusals.record({ ...refusal, procedure, protocol: protocolOfContentType(req.headers["content-type"]), peer }),
+      refusals.record({
+        ...refusal,
+        procedure,
+        protocol: protocolOfContentType(req.headers["content-type"]),
+        peer,
+        cause: mark.gateError instanceof ConnectError ? mark.gateError.cause : undefined,
+      }),
     );
   };
   const ahead = fastPath ?? createConnectNodeCompletions(front);

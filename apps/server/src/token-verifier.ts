@@ -9,11 +9,11 @@ import {
 import type { Logger } from "pino";
 import { authKeySource, type ServerConfig } from "./config.js";
 
-/** Checks a bearer token (the auth interceptor's `verify`). */
+/** Checks a bearer token (the auth gate's `verify`). */
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
 /**
- * The auth interceptor's token check, from whichever key source is set
+ * The auth gate's token check, from whichever key source is set
  * (config.ts: authKeySource). Keys from an identity provider are fetched
  * here, once, before the server listens: its discovery document when only
  * AUTH_ISSUER is set, then its key set. A provider that cannot be reached,

@@ -14,6 +14,8 @@ import { createContextKey, type Interceptor } from "@connectrpc/connect";
 /** Set by the first interceptor connect-node runs: the call got past connect-node's own checks. */
 export interface ChainEntered {
   entered: boolean;
+  /** The error the request gate refused the call with: its cause is for the log, which the answer cannot carry. */
+  gateError?: unknown;
 }
 
 export const chainEnteredKey = createContextKey<ChainEntered | undefined>(undefined, {

@@ -44,6 +44,8 @@ export interface RecordedRefusal {
   code: string;
   message: string;
   peer: string;
+  /** What lies behind the error, for the log only (a JWT library's own reason, say). */
+  cause?: unknown;
 }
 
 /** What the server does with calls refused before the interceptors run, which would otherwise leave no trace. */
@@ -68,8 +70,11 @@ export function createRefusalReporter(warn: SampledWarn, registry: Registry): Re
   });
   const record = (refusal: RecordedRefusal): void => {
     refused.inc({ procedure: refusal.procedure, code: refusal.code });
-    const { message, ...fields } = refusal;
-    warn("call refused before the interceptors", { ...fields, reason: message });
+    const { message, cause, ...fields } = refusal;
+    const line: Record<string, unknown> = { ...fields, reason: message };
+    // As the RPC log line carries a failure's cause: pino's serializer writes its chain.
+    if (cause instanceof Error) line.err = cause;
+    warn("call refused before the interceptors", line);
   };
   return {
     record,
@@ -82,6 +87,7 @@ export function createRefusalReporter(warn: SampledWarn, registry: Registry): Re
         code: codeToString(refusal.error.code),
         message: refusal.error.rawMessage,
         peer: refusal.peer,
+        cause: refusal.error.cause,
       });
       return { "x-request-id": requestId };
     },

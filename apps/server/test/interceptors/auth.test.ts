@@ -171,6 +171,6 @@ describe("auth settings", () => {
       (e: Error) => e.message === "AUTH_JWT_SECRET=<hidden>: must be at least 32 characters (HS256 wants 256 bits)",
     );
     assert.throws(() => loadConfig({ INTERCEPTORS: "logging,tracer" }, []), /"tracer" is not an interceptor/);
-    assert.deepEqual(loadConfig({ INTERCEPTORS: "auth, request-id" }, []).interceptors, ["request-id", "auth"]);
+    assert.deepEqual(loadConfig({ INTERCEPTORS: "request-id, auth" }, []).interceptors, ["auth", "request-id"]);
   });
 });

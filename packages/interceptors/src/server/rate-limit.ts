@@ -1,5 +1,6 @@
-import { Code, ConnectError, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { callInfoKey } from "./call-info.js";
+import type { RequestGate } from "./request-gate.js";
 
 export interface RateLimitOptions {
   /** Calls per second each client may make, on average. */
@@ -7,7 +8,7 @@ export interface RateLimitOptions {
   /** Calls a client may make at once after a quiet spell. @default 2 × perSecond */
   burst?: number;
   /** Who the client is. @default its IP address (from the server's CallInfo) */
-  clientOf?: (req: UnaryRequest | StreamRequest) => string;
+  clientOf?: (context: HandlerContext) => string;
   /** Clients remembered at most; the longest-idle are forgotten first. @default 10_000 */
   maxClients?: number;
   /** Called for each call the limit refuses, to count them. @default none */
@@ -22,7 +23,8 @@ interface Bucket {
 }
 
 /**
- * A token bucket per client: each call takes a token, tokens come back at
+ * A token bucket per client, as the router's request gate (so that a
+ * refused call's body is never read): each call takes a token, tokens come back at
  * `perSecond`, up to `burst`. A client out of tokens gets RESOURCE_EXHAUSTED
  * with the time until its next token, as `grpc-retry-pushback-ms` (gRPC's
  * retry hint, which the retry interceptor honours) and `retry-after`.
@@ -31,7 +33,7 @@ interface Bucket {
  * balancer each keep their own, so a client whose connections reach N of
  * them gets up to N times `perSecond`.
  */
-export function createRateLimitInterceptor(options: RateLimitOptions): Interceptor {
+export function createRateLimitGate(options: RateLimitOptions): RequestGate {
   const rate = options.perSecond / 1000;
   const burst = options.burst ?? options.perSecond * 2;
   const maxClients = options.maxClients ?? 10_000;
@@ -39,8 +41,8 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
   const clientOf = options.clientOf ?? ipOf;
   const buckets = new Map<string, Bucket>();
 
-  return (next) => (req) => {
-    const client = clientOf(req);
+  return (context) => {
+    const client = clientOf(context);
     const time = now();
     let bucket = buckets.get(client);
     if (bucket) {
@@ -63,13 +65,12 @@ export function createRateLimitInterceptor(options: RateLimitOptions): Intercept
       );
     }
     bucket.tokens -= 1;
-    return next(req);
   };
 }
 
 /** The IP address part of the CallInfo peer (`127.0.0.1:53110`, `[::1]:53110`, `::1:53110`). */
-function ipOf(req: UnaryRequest | StreamRequest): string {
-  const peer = req.contextValues.get(callInfoKey)?.peer ?? "unknown";
+function ipOf(context: HandlerContext): string {
+  const peer = context.values.get(callInfoKey)?.peer ?? "unknown";
   const colon = peer.lastIndexOf(":");
   return colon > 0 ? peer.slice(0, colon) : peer;
 }
