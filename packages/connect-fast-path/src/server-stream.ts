@@ -201,7 +201,6 @@ export function createServerStreamFastPath(
           refuse(context, invalid, gated);
           return;
         }
-        gated?.stopWatching();
         const call = new ServerStreamCall(res, context, framing);
         // Read now, not when the line is logged: a stream ends when its client
         // cuts the connection too, and Node has let go of the socket by then.
@@ -212,7 +211,7 @@ export function createServerStreamFastPath(
           bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
           peer: () => peer,
         };
-        void call.run(() => route.invoke(start));
+        void call.run(() => route.invoke(start), gated?.onClose);
       });
     };
     const gate = options.requestGate;
@@ -276,10 +275,12 @@ class ServerStreamCall {
     this.res = response as StreamSink;
   }
 
-  async run(open: () => Promise<OpenStream>): Promise<void> {
+  /** `watching`: the request gate's listener for the client going away, already on the response. */
+  async run(open: () => Promise<OpenStream>, watching?: () => void): Promise<void> {
     const { res, context } = this;
-    const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    res.once("close", onClose);
+    const onClose =
+      watching ?? ((): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+    if (!watching) res.once("close", onClose);
     context.onAbort((reason) => {
       this.end(reason);
       this.wake?.();

@@ -188,7 +188,6 @@ export function createConnectUnaryFastPath(
       refuse(req, res, cors, request, gated);
       return;
     }
-    gated?.stopWatching();
     let encoding: string | undefined;
     const call = {
       req,
@@ -215,7 +214,7 @@ export function createConnectUnaryFastPath(
       },
       timeoutMs: timeout.timeoutMs,
       inflight,
-      context: gated?.context,
+      gated,
     };
     const type = binary ? PROTO_TYPE : "application/json";
     void runUnaryCall(

@@ -128,7 +128,6 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         refuse(options, req, reply, invalid, gated);
         return;
       }
-      gated?.stopWatching();
       const call = {
         req,
         res,
@@ -144,7 +143,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         },
         timeoutMs: timeout.timeoutMs,
         inflight,
-        context: gated?.context,
+        gated,
       };
       void runUnaryCall(
         call,

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import type { CallInfo } from "../call-info.js";
 import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./call-context.js";
 import { type ParsedTimeout, parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
 import { type CallLimits, type FastRequest, type FastResponse, peerOf, reportRefusal } from "./unary-call.js";
@@ -9,95 +10,128 @@ export type RequestGate = (context: HandlerContext) => void | Promise<void>;
 /** A call stopped at the gate is one more early refusal; the protocol code answers it. */
 export type GateRefusal = (error: ConnectError, context: CallContext) => void;
 
-/** What a gated call has made before its body is read. */
-export interface GatedCall {
-  context: CallContext;
-  timeout: ParsedTimeout;
-  /** Stops the gate's watch for the client going away: call it once the call's own watch starts. */
-  stopWatching(): void;
+type GateProtocol = "grpc" | "grpc-web" | "connect";
+
+/**
+ * A call past the gate, before its body is read: its context, its parsed
+ * timeout, and the watch for its client going away, which the call keeps
+ * (runUnaryCall, ServerStreamCall) or drops (`stopWatching`) when refused.
+ */
+export class GatedCall {
+  /** Ends the call when its client goes away: listening to the response's `close` from the gate on. */
+  readonly onClose: () => void;
+
+  constructor(
+    readonly context: CallContext,
+    readonly timeout: ParsedTimeout,
+    private readonly res: FastResponse,
+  ) {
+    this.onClose = () => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    res.once("close", this.onClose);
+  }
+
+  /** Drops the watch: for a call answered without running. */
+  stopWatching(): void {
+    this.res.removeListener("close", this.onClose);
+  }
+}
+
+/** What the gate can know of a call before its body: the interceptors get the whole CallInfo later. */
+class GateCallInfo implements CallInfo {
+  private address: string | undefined;
+
+  constructor(
+    private readonly req: FastRequest,
+    readonly protocol: string,
+  ) {}
+
+  get peer(): string {
+    this.address ??= peerOf(this.req);
+    return this.address;
+  }
+}
+
+/** The call a gate looks at. */
+export interface GateInput {
+  req: FastRequest;
+  res: FastResponse;
+  method: SingleRequestMethod;
+  protocolName: GateProtocol;
+  timeoutHeader: TimeoutHeader;
 }
 
 /**
  * Makes a call's context before its body is read and runs the router's
  * `requestGate` on it, as connect-node does: a call the gate refuses is
- * answered without a byte of its body read, and what the gate put in the
+ * answered without its message being read, and what the gate put in the
  * context (values for the interceptors, response headers) stays with a call
  * it lets through. A gate that throws something other than a ConnectError
  * fails the call with INTERNAL "internal error", as connect-node does. A
  * deadline, a cancel or the shutdown that comes while the gate runs ends
- * the call with its reason.
+ * the call with its reason. A gate that answers at once costs no promise.
  */
 export function passGate(
   gate: RequestGate,
   options: Pick<CallLimits, "callInfoKey" | "onRefused" | "maxTimeoutMs">,
   inflight: InflightCalls,
-  call: {
-    req: FastRequest;
-    res: FastResponse;
-    method: SingleRequestMethod;
-    protocolName: "grpc" | "grpc-web" | "connect";
-    timeoutHeader: TimeoutHeader;
-  },
+  call: GateInput,
   pass: (gated: GatedCall) => void,
   refuse: GateRefusal,
 ): void {
-  const { req, res, protocolName } = call;
+  const { req } = call;
   const timeout = parseRequestTimeout(call.timeoutHeader, req.headers[call.timeoutHeader], options.maxTimeoutMs);
   const context = createCallContext({
     method: call.method,
-    protocolName,
+    protocolName: call.protocolName,
     requestMethod: req.method ?? "POST",
     url: req.url ?? "",
     timeoutMs: timeout.error ? undefined : timeout.timeoutMs,
     requestHeaders: req.headers,
     inflight,
   });
-  if (options.callInfoKey) {
-    // What is known before the body: the interceptors get the whole CallInfo later.
-    const peer = peerOf(req);
-    context.values.set(options.callInfoKey, { protocol: protocolName, peer });
-  }
+  if (options.callInfoKey) context.values.set(options.callInfoKey, new GateCallInfo(req, call.protocolName));
   // Also while the body is read after the gate: a call whose client is gone
   // must leave the calls in flight.
-  const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-  res.once("close", onClose);
-  const stopWatching = (): void => {
-    res.removeListener("close", onClose);
-  };
-  const settle = (thrown: unknown): void => {
-    const error =
-      thrown === undefined
-        ? context.abortReason
-        : thrown instanceof ConnectError
-          ? thrown
-          : new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
-    if (error === undefined) {
-      pass({ context, timeout, stopWatching });
-      return;
-    }
-    stopWatching();
-    // In the head, but for gRPC, whose Trailers-Only answer is one frame.
-    reportRefusal(
-      options,
-      req,
-      protocolName,
-      error,
-      protocolName === "grpc" ? context.responseTrailer : context.responseHeader,
-    );
-    refuse(error, context);
-    context.finish();
-  };
-  let gated: void | Promise<void>;
+  const gated = new GatedCall(context, timeout, call.res);
+  let result: void | Promise<void>;
   try {
-    gated = gate(context);
+    result = gate(context);
   } catch (e) {
-    settle(e ?? new Error("the request gate threw nothing"));
+    settle(gated, e ?? new Error("the request gate threw nothing"), options, call, pass, refuse);
     return;
   }
-  if (gated instanceof Promise) {
-    gated.then(
-      () => settle(undefined),
-      (e: unknown) => settle(e ?? new Error("the request gate rejected with nothing")),
+  if (result instanceof Promise) {
+    result.then(
+      () => settle(gated, undefined, options, call, pass, refuse),
+      (e: unknown) =>
+        settle(gated, e ?? new Error("the request gate rejected with nothing"), options, call, pass, refuse),
     );
-  } else settle(undefined);
+  } else settle(gated, undefined, options, call, pass, refuse);
+}
+
+function settle(
+  gated: GatedCall,
+  thrown: unknown,
+  options: Pick<CallLimits, "onRefused">,
+  call: GateInput,
+  pass: (gated: GatedCall) => void,
+  refuse: GateRefusal,
+): void {
+  const { context } = gated;
+  const error =
+    thrown === undefined
+      ? context.abortReason
+      : thrown instanceof ConnectError
+        ? thrown
+        : new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
+  if (error === undefined) {
+    pass(gated);
+    return;
+  }
+  gated.stopWatching();
+  // In the head, but for gRPC, whose Trailers-Only answer is one frame.
+  const metadata = call.protocolName === "grpc" ? context.responseTrailer : context.responseHeader;
+  reportRefusal(options, call.req, call.protocolName, error, metadata);
+  refuse(error, context);
+  context.finish();
 }

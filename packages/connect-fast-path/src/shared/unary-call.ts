@@ -14,7 +14,7 @@ import { type CallContext, createCallContext, type InflightCalls } from "./call-
 import type { CorsPolicy } from "./cors.js";
 import { messageTooLarge } from "./envelopes.js";
 import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
-import type { RequestGate } from "./request-gate.js";
+import type { GatedCall, RequestGate } from "./request-gate.js";
 import type { ResponseEncodings } from "./response-compression.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
@@ -318,8 +318,8 @@ export interface UnaryCall {
   encode: (message: Message) => Uint8Array;
   timeoutMs: number | undefined;
   inflight: InflightCalls;
-  /** The context the request gate ran with, if there is a gate. */
-  context?: CallContext;
+  /** The call as the request gate let it through, if there is a gate: its context and its watch for the client going away. */
+  gated?: GatedCall;
 }
 
 /**
@@ -337,7 +337,7 @@ export function runUnaryCall(
 ): Promise<void> {
   const { req, res, route } = call;
   const context =
-    call.context ??
+    call.gated?.context ??
     createCallContext({
       method: route.method,
       protocolName: call.protocolName,
@@ -347,9 +347,9 @@ export function runUnaryCall(
       requestHeaders: req.headers,
       inflight: call.inflight,
     });
-  // A client that goes away before the answer cancels the call.
-  const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-  res.once("close", onClose);
+  // A client that goes away before the answer cancels the call (past a
+  // gate, the gate's watch does it already).
+  const onClose = call.gated?.onClose ?? watchClient(res, context);
   const failed = (e: unknown): void => {
     try {
       fail(
@@ -384,6 +384,13 @@ export function runUnaryCall(
     res.removeListener("close", onClose);
     context.finish();
   }, failed);
+}
+
+/** Cancels the call when its client goes away before the answer; returns the listener, to be removed once answered. */
+function watchClient(res: FastResponse, context: CallContext): () => void {
+  const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  res.once("close", onClose);
+  return onClose;
 }
 
 // One address per connection, worked out on its first call that asks.
