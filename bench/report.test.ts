@@ -94,6 +94,7 @@ describe("renderReport: the targets", () => {
       files: [{ path: "/assets/index.js", bytes: gzipBytes * 3, gzipBytes }],
       bytes: gzipBytes * 3,
       gzipBytes,
+      later: [],
     });
     const heavy = renderReport([], { ...settings([], []), pageWeight: pageWeight(134_000) });
     assert.equal(targetRow(heavy, "the page's JavaScript")?.[2], "**not met**");
@@ -106,6 +107,26 @@ describe("renderReport: the targets", () => {
     assert.equal(targetRow(light, "the page's JavaScript")?.[2], "met");
     const over = renderReport([], { ...settings([], []), pageWeight: pageWeight(80_100) });
     assert.equal(targetRow(over, "the page's JavaScript")?.[2], "**not met**");
+  });
+
+  it("says what the page loads after its first render, largest first, without counting it", () => {
+    const later = [
+      { path: "/assets/tracing.js", bytes: 40_000, gzipBytes: 13_500 },
+      { path: "/assets/api.js", bytes: 120_000, gzipBytes: 33_900 },
+    ];
+    const report = renderReport([], {
+      ...settings([], []),
+      pageWeight: {
+        files: [{ path: "/assets/index.js", bytes: 220_000, gzipBytes: 70_600 }],
+        bytes: 220_000,
+        gzipBytes: 70_600,
+        later,
+      },
+    });
+    assert.deepEqual(targetRow(report, "the page's JavaScript")?.slice(1), [
+      "70.6 kB gzipped (220 kB; /assets/index.js); loaded later: /assets/api.js 33.9 kB, /assets/tracing.js 13.5 kB",
+      "met",
+    ]);
   });
 
   /** A row of `label` at these calls/s, one per round. */
