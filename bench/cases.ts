@@ -138,6 +138,31 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       },
     },
     {
+      // The fair peer over HTTP/1.1: the same route carrying Greeter's chain,
+      // with Fastify's own means (request id, a pino line, prom-client,
+      // ajv checking the proto's rules).
+      id: "rest-chain",
+      label: "Fastify REST route with the same chain",
+      server: node("servers/fastify-rest-chain.ts"),
+      request: { path: "/greet", headers: { "content-type": "application/json" }, body: greetJson },
+      http1: true,
+      async verify(baseUrl) {
+        const res = await fetch(`${baseUrl}/greet`, {
+          method: "POST",
+          body: greetJson,
+          headers: { "content-type": "application/json", "x-request-id": "bench-verify" },
+        });
+        const body = (await res.json()) as { greeting?: string };
+        if (body.greeting !== GREETING) throw new Error(`REST with the chain answered ${JSON.stringify(body)}`);
+        // The chain is on: the id came back and the call was counted.
+        if (res.headers.get("x-request-id") !== "bench-verify") throw new Error("REST with the chain: no request id");
+        const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+        if (!/^grpc_server_handled_total\{[^}]*grpc_code="OK"\} [1-9]/m.test(metrics)) {
+          throw new Error("REST with the chain: the call was not counted");
+        }
+      },
+    },
+    {
       id: "greeter-grpc",
       label: "Greeter: gRPC (h2c)",
       server: greeterServer,

@@ -42,8 +42,7 @@ const CHAIN_SIDE_BY_SIDE_WARM_UP_SEC = 1;
 // the server without any, this many times: what each one costs.
 const ALONE_SIDE_BY_SIDE_RUNS = quick ? 0 : 4;
 const ALONE_WARM_UP_SEC = 3;
-// The shipped server next to its peers, side by side in the same way: the
-// peer with the same chain (grpc-js-chain) and bare grpc-js.
+// The shipped server next to its peers, side by side in the same way (PEER_PAIRS).
 const PEER_SIDE_BY_SIDE_RUNS = quick ? 0 : 4;
 // How long the shipped server runs at full load before its log's backlog and RSS are read.
 const LOGS_UNDER_LOAD_SEC = quick ? 10 : 60;
@@ -209,29 +208,41 @@ async function measureChainSideBySide(cases: BenchCase[], servers: Map<BenchCase
   return sideBySide("chain", { c: withChain, port: a.port }, { c: bare, port: b.port }, CHAIN_SIDE_BY_SIDE_RUNS);
 }
 
+// Which servers are run side by side with which peers (ids in cases.ts):
+// the shipped server against grpc-js with the same chain and bare, and over
+// HTTP/1.1 against the REST route with the same chain and bare, the bare
+// Connect JSON row against the bare route.
+const PEER_PAIRS: readonly (readonly [subject: string, peers: readonly string[]])[] = [
+  ["greeter-grpc", ["grpc-js-chain", "grpc-js"]],
+  ["greeter-connect-json-h1", ["rest-chain", "rest"]],
+  ["greeter-grpc-web", ["rest-chain", "rest"]],
+  ["greeter-connect-json-h1-bare", ["rest"]],
+];
+
 /**
- * The shipped server against each peer, PEER_SIDE_BY_SIDE_RUNS times with
- * both at once on the one server core: the ratio of their calls/s.
+ * Each server of PEER_PAIRS against its peers, PEER_SIDE_BY_SIDE_RUNS times
+ * with both at once on the one server core: the ratio of their calls/s.
  */
 async function measurePeersSideBySide(
   cases: BenchCase[],
   servers: Map<BenchCase, RunningServer>,
 ): Promise<PeerSideBySide[]> {
-  const shipped = cases.find((c) => c.id === "greeter-grpc");
-  const shippedServer = shipped && servers.get(shipped);
-  if (PEER_SIDE_BY_SIDE_RUNS === 0 || !shipped || !shippedServer) return [];
+  if (PEER_SIDE_BY_SIDE_RUNS === 0) return [];
+  const running = (id: string): { c: BenchCase; port: number } | undefined => {
+    const c = cases.find((x) => x.id === id);
+    const server = c && servers.get(c);
+    return c && server ? { c, port: server.port } : undefined;
+  };
   const measured: PeerSideBySide[] = [];
-  for (const id of ["grpc-js-chain", "grpc-js"]) {
-    const peer = cases.find((c) => c.id === id);
-    const peerServer = peer && servers.get(peer);
-    if (!peer || !peerServer) continue;
-    const costs = await sideBySide(
-      `shipped vs ${id}`,
-      { c: shipped, port: shippedServer.port },
-      { c: peer, port: peerServer.port },
-      PEER_SIDE_BY_SIDE_RUNS,
-    );
-    measured.push({ peer: peer.label, ratios: costs.map((cost) => 1 - cost) });
+  for (const [subjectId, peerIds] of PEER_PAIRS) {
+    const subject = running(subjectId);
+    if (!subject) continue;
+    for (const id of peerIds) {
+      const peer = running(id);
+      if (!peer) continue;
+      const costs = await sideBySide(`${subjectId} vs ${id}`, subject, peer, PEER_SIDE_BY_SIDE_RUNS);
+      measured.push({ subject: subject.c.label, peer: peer.c.label, ratios: costs.map((cost) => 1 - cost) });
+    }
   }
   return measured;
 }
@@ -301,18 +312,19 @@ async function sideBySide(
   reference: { c: BenchCase; port: number },
   runs: number,
 ): Promise<number[]> {
-  const shape = {
-    ...H2_LOAD,
+  // Each side under the load of its own rows (HTTP/1.1 has no streams to multiplex).
+  const shape = (c: BenchCase) => ({
+    ...(c.http1 ? H1_LOAD : H2_LOAD),
     requests: 0,
     durationSec: CHAIN_SIDE_BY_SIDE_SEC,
     warmUpSec: CHAIN_SIDE_BY_SIDE_WARM_UP_SEC,
-  };
+  });
   const costs: number[] = [];
   for (let run = 1; run <= runs; run++) {
     process.stderr.write(`${what} side by side ${run}/${runs} … `);
     const [on, off] = await Promise.all([
-      h2load(subject.c, subject.port, shape),
-      h2load(reference.c, reference.port, shape),
+      h2load(subject.c, subject.port, shape(subject.c)),
+      h2load(reference.c, reference.port, shape(reference.c)),
     ]);
     for (const [c, load] of [
       [subject.c, on],

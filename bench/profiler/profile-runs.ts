@@ -28,9 +28,14 @@ export const PROFILE_QUESTIONS: readonly ProfileQuestion[] = [
     reference: "rest",
   },
   {
-    title: "gRPC-Web over HTTP/1.1 (interceptors on), and the Fastify REST route",
+    title: "Connect JSON over HTTP/1.1 as shipped, and the Fastify REST route with the same chain",
+    subject: "greeter-connect-json-h1",
+    reference: "rest-chain",
+  },
+  {
+    title: "gRPC-Web over HTTP/1.1 as shipped, and the Fastify REST route with the same chain",
     subject: "greeter-grpc-web",
-    reference: "rest",
+    reference: "rest-chain",
   },
   { title: "GreetStream, and a bare node:http2 loop of writes", subject: "greeter-stream", reference: "raw-stream" },
 ];

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { describeError, fieldViolations, greeter } from "./api.js";
+import { explainFailure, loadApi } from "./lazy-api.js";
 
 interface Props {
   name: string;
@@ -19,15 +19,16 @@ export function GreetForm({ name, onNameChange, nameViolation, onNameViolation }
     event.preventDefault();
     setStatus({ kind: "busy" });
     try {
+      const { greeter } = await loadApi();
       const res = await greeter.greet({ name }, { timeoutMs: 10_000 });
       setStatus({ kind: "ok", text: res.greeting });
     } catch (e) {
-      const violation = (await fieldViolations(e)).get("name");
+      const { violation, message } = await explainFailure(e, "name");
       if (violation) {
         onNameViolation(violation);
         setStatus({ kind: "idle" });
       } else {
-        setStatus({ kind: "error", text: await describeError(e) });
+        setStatus({ kind: "error", text: message });
       }
     }
   }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { describeError, fieldViolations, greeter } from "./api.js";
+import { explainFailure, loadApi } from "./lazy-api.js";
 
 interface Props {
   name: string;
@@ -28,14 +28,16 @@ export function GreetStreamPanel({ name, onNameViolation }: Props) {
     setError("");
     setRunning(true);
     try {
+      const { greeter } = await loadApi();
       const stream = greeter.greetStream(
         { name, count: COUNT, intervalMs: INTERVAL_MS },
         { signal: controller.signal },
       );
       for await (const res of stream) setGreetings((list) => [...list, res.greeting]);
     } catch (e) {
-      const violation = controller.signal.aborted ? undefined : (await fieldViolations(e)).get("name");
-      const message = controller.signal.aborted || violation ? "" : await describeError(e);
+      const { violation, message } = controller.signal.aborted
+        ? { violation: undefined, message: "" }
+        : await explainFailure(e, "name");
       // Stopped while the error was being read: nothing to say any more.
       if (!controller.signal.aborted) {
         if (violation) onNameViolation(violation);

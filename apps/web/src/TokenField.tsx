@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { accessToken } from "./api.js";
+import { accessToken } from "./token.js";
 
 /** Where a person pastes an access token, for servers started with AUTH_REQUIRED=true. */
 export function TokenField() {

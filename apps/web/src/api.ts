@@ -3,6 +3,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { createBearerTokenInterceptor, createClientMetadataInterceptor } from "@greeter/interceptors";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { createLazyInterceptor } from "./lazy-interceptor.js";
+import { accessToken } from "./token.js";
 
 /**
  * Where the API lives. In development the page comes from Vite and the API
@@ -12,22 +13,12 @@ import { createLazyInterceptor } from "./lazy-interceptor.js";
 export const apiUrl: string =
   import.meta.env.VITE_API_URL || (import.meta.env.DEV ? "http://localhost:50051" : window.location.origin);
 
-const TOKEN_KEY = "greeter.token";
-
-/** The access token the page sends, if the person gave one (kept for this tab only). */
-export const accessToken = {
-  get: (): string | undefined => sessionStorage.getItem(TOKEN_KEY) || undefined,
-  set: (token: string): void => {
-    if (token.trim()) sessionStorage.setItem(TOKEN_KEY, token.trim());
-    else sessionStorage.removeItem(TOKEN_KEY);
-  },
-};
-
 /**
  * The Greeter client, speaking binary gRPC-Web straight to the server: no
  * proxy. Every call says who is calling (the server logs it), carries the
  * access token if there is one, and a W3C traceparent (see tracing.ts).
- * The OpenTelemetry SDK loads with the first call, not with the page.
+ * The OpenTelemetry SDK loads with the first call, not with the page; this
+ * module itself loads after the page has shown itself (see lazy-api.ts).
  */
 export const greeter = createClient(
   Greeter,

@@ -124,16 +124,19 @@ describe("the web app served by the Greeter server (production build, one port)"
     assert.equal(response?.headers()["content-type"], "application/grpc-web+proto");
   });
 
-  it("loads only its own code first: OpenTelemetry with the first call, the rule schema with the first violation", async () => {
+  it("loads React and its own code first, the client after the first render, OpenTelemetry with the first call, the rule schema with the first violation", async () => {
     const fresh = await browser.newPage();
     try {
       const scripts: string[] = [];
       fresh.on("request", (request) => {
         if (request.resourceType() === "script") scripts.push(new URL(request.url()).pathname);
       });
+      const client = fresh.waitForResponse((r) => /\/api-[\w-]+\.js$/.test(new URL(r.url()).pathname));
       await fresh.goto(`${server.url}/`);
       await fresh.getByRole("button", { name: "Greet", exact: true }).waitFor();
-      assert.equal(scripts.length, 1, `scripts before any call: ${scripts.join(", ")}`);
+      await client;
+      assert.equal(scripts.length, 2, `scripts before any call: ${scripts.join(", ")}`);
+      assert.match(scripts[0] ?? "", /\/index-[\w-]+\.js$/, "the page's entry first");
       const token = await mintToken({
         key: new TextEncoder().encode(SECRET),
         subject: "web",
@@ -154,6 +157,37 @@ describe("the web app served by the Greeter server (production build, one port)"
         scripts.some((s) => /\/validate_pb-[\w-]+\.js$/.test(s)),
         `scripts: ${scripts.join(", ")}`,
       );
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("shows the form before the client has loaded, says so if it cannot load, and loads it again on the next call", async () => {
+    const fresh = await browser.newPage();
+    try {
+      let refused = 0;
+      await fresh.route(/\/assets\/api-[\w-]+\.js$/, async (route) => {
+        refused++;
+        await route.abort("connectionrefused");
+      });
+      await fresh.goto(`${server.url}/`);
+      await fresh.getByRole("button", { name: "Greet", exact: true }).waitFor();
+      assert.equal(
+        await greet(fresh, "Ada"),
+        "The page could not load all of its code. Check your connection and try again.",
+      );
+      assert.ok(refused >= 1, "the client was asked for, and refused");
+      await fresh.unroute(/\/assets\/api-[\w-]+\.js$/);
+      await fresh.getByText("Access token", { exact: true }).click();
+      await fresh.getByLabel(/^Bearer token/).fill(
+        await mintToken({
+          key: new TextEncoder().encode(SECRET),
+          subject: "web",
+          audience: "greeter",
+          scopes: ["greeter.greet"],
+        }),
+      );
+      assert.equal(await greet(fresh, "Ada"), "Hello, Ada!");
     } finally {
       await fresh.close();
     }
