@@ -1,17 +1,8 @@
-import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRegistry } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import {
-  clampLongTimeouts,
-  createConnectNodeCompletions,
-  createFastPath,
-  type FastPathOptions,
-} from "@greeter/connect-fast-path";
-import { createOnePortServer, type DualRequestListener, type OnePortServer } from "@greeter/one-port";
-import Fastify from "fastify";
+import { type ConnectServerRouterOptions, createConnectServer, type RefusedCall } from "@greeter/connect-server";
 import { registerConformanceService } from "./conformance-service.js";
 import {
   BidiStreamRequestSchema,
@@ -34,11 +25,11 @@ export interface ConformanceServerOptions {
   tls?: { cert: Uint8Array; key: Uint8Array; clientCa?: Uint8Array };
   /** How long an idle connection is kept; default one-port's own (5 s). */
   keepAliveTimeoutMs?: number;
-  /** The fast path's `onRefused` (told of calls refused before the interceptors); default none. */
-  onRefused?: FastPathOptions["onRefused"];
+  /** Told of calls refused before the interceptors, on either path; default none. */
+  onRefused?: (refusal: RefusedCall) => void;
   /** Router options given to both paths (the differential test tries them); default connect-node's. */
   routerOptions?: Pick<
-    FastPathOptions,
+    ConnectServerRouterOptions,
     "maxTimeoutMs" | "requireConnectProtocolHeader" | "requestGate" | "grpc" | "grpcWeb" | "connect"
   >;
 }
@@ -52,65 +43,50 @@ export interface ConformanceServer {
 }
 
 /**
- * The ConformanceService on one-port, Fastify and connect-fastify, with the
- * fast path in front (or, without it, connect-node's completions), as
- * Greeter's server assembles them (apps/server/src/server.ts). The official
- * suite and the differential test both run against it.
+ * The ConformanceService on the assembly Greeter's server ships
+ * (`@greeter/connect-server`: one-port, the fast path, Fastify and
+ * connect-fastify, with what connect-node lacks). The official suite and
+ * the differential test both run against it.
  */
 export async function startConformanceServer(options: ConformanceServerOptions = {}): Promise<ConformanceServer> {
-  const handlerOptions = {
-    ...options.routerOptions,
+  const { app, onePort } = await createConnectServer({
     routes: registerConformanceService,
-    interceptors: options.interceptors ?? [],
-    acceptCompression: [compressionGzip, compressionBrotli],
-    readMaxBytes: options.readMaxBytes,
-    // The requests echoed back travel in Anys, which JSON writes by type name.
-    jsonOptions: {
-      registry: createRegistry(
-        UnaryRequestSchema,
-        IdempotentUnaryRequestSchema,
-        ServerStreamRequestSchema,
-        ClientStreamRequestSchema,
-        BidiStreamRequestSchema,
-        ConformancePayload_RequestInfoSchema,
-      ),
+    router: {
+      ...options.routerOptions,
+      interceptors: options.interceptors ?? [],
+      acceptCompression: [compressionGzip, compressionBrotli],
+      readMaxBytes: options.readMaxBytes,
+      // The requests echoed back travel in Anys, which JSON writes by type name.
+      jsonOptions: {
+        registry: createRegistry(
+          UnaryRequestSchema,
+          IdempotentUnaryRequestSchema,
+          ServerStreamRequestSchema,
+          ClientStreamRequestSchema,
+          BidiStreamRequestSchema,
+          ConformancePayload_RequestInfoSchema,
+        ),
+      },
     },
-  };
-  const fastPath =
-    options.fastPath === false ? undefined : createFastPath({ ...handlerOptions, onRefused: options.onRefused });
-  const ahead = fastPath ?? createConnectNodeCompletions(handlerOptions);
-
-  let onePort: OnePortServer | undefined;
-  const app = Fastify({
-    serverFactory(handler) {
-      const fastify = handler as DualRequestListener;
-      // As the server does: connect-node gets long deadlines clamped.
-      const handOn: DualRequestListener = (req, res) => {
-        clampLongTimeouts(req.headers, options.routerOptions?.maxTimeoutMs);
-        fastify(req, res);
-      };
-      onePort = createOnePortServer((req, res) => ahead.handle(req, res) || handOn(req, res), {
-        tls: options.tls && {
-          cert: Buffer.from(options.tls.cert),
-          key: Buffer.from(options.tls.key),
-          clientCa: options.tls.clientCa && Buffer.from(options.tls.clientCa),
-        },
-        takeStream: fastPath?.takeStream,
-        // Left out when not given: one-port's defaults are spread under the options.
-        ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
-      });
-      return onePort.server as HttpServer;
+    fastPath: options.fastPath,
+    onRefused: options.onRefused,
+    onePort: {
+      tls: options.tls && {
+        cert: Buffer.from(options.tls.cert),
+        key: Buffer.from(options.tls.key),
+        clientCa: options.tls.clientCa && Buffer.from(options.tls.clientCa),
+      },
+      // Left out when not given: one-port's defaults are spread under the options.
+      ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
     },
   });
-  await app.register(fastifyConnectPlugin, handlerOptions);
   await app.listen({ host: "127.0.0.1", port: 0 });
-  const server = onePort as OnePortServer;
-  const { address, port } = server.server.address() as AddressInfo;
+  const { address, port } = onePort.server.address() as AddressInfo;
   return {
     host: address,
     port,
     async close(graceMs = 1000) {
-      await server.drain(graceMs);
+      await onePort.drain(graceMs);
       await app.close();
     },
   };

@@ -1,9 +1,7 @@
-import type { HandlerContext } from "@connectrpc/connect";
 import { chainGates, createAuthGate, createRateLimitGate, type RequestGate } from "@greeter/interceptors/server";
 import type { Registry } from "prom-client";
 import { accessPolicy } from "./access-policy.js";
 import type { ServerConfig } from "./config.js";
-import { chainEnteredKey } from "./connect-node/refusals.js";
 import { registerRateLimitMetrics } from "./metrics.js";
 import type { TokenVerifier } from "./token-verifier.js";
 
@@ -38,29 +36,5 @@ export function createRequestGate(config: ServerConfig, deps: RequestGateDeps): 
   if (config.interceptors.includes("auth")) {
     gates.push(createAuthGate({ verify: deps.verifyToken, access: accessPolicy(config) }));
   }
-  const gate = chainGates(gates);
-  return gate && noteRefusals(gate);
-}
-
-/**
- * The gate, keeping the error it refuses a call with where connect-node's
- * refusal watcher finds it (the call's ChainEntered): the answer carries
- * only the code and message, and the log wants the cause too. The fast
- * path hands its refusals over whole.
- */
-function noteRefusals(gate: RequestGate): RequestGate {
-  const note = (context: HandlerContext, error: unknown): never => {
-    const mark = context.values.get(chainEnteredKey);
-    if (mark) mark.gateError = error;
-    throw error;
-  };
-  return (context) => {
-    let result: void | Promise<void>;
-    try {
-      result = gate(context);
-    } catch (e) {
-      return note(context, e);
-    }
-    return result instanceof Promise ? result.catch((e: unknown) => note(context, e)) : result;
-  };
+  return chainGates(gates);
 }

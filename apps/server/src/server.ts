@@ -1,41 +1,21 @@
 import { setMaxListeners } from "node:events";
-import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setDefaultHighWaterMark } from "node:stream";
-import {
-  Code,
-  ConnectError,
-  type ConnectRouter,
-  createConnectRouter,
-  createContextValues,
-  type Interceptor,
-} from "@connectrpc/connect";
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import {
-  clampLongTimeouts,
-  createConnectNodeCompletions,
-  createFastPath,
-  meterRequestBody,
-  type NodeRequest,
-  type NodeResponse,
-  takeTurns,
-} from "@greeter/connect-fast-path";
+import { createConnectServer } from "@greeter/connect-server";
 import { createHealthService, type HealthService, OVERALL_SERVICE, ServingStatus } from "@greeter/grpc-health";
 import { callInfoKey } from "@greeter/interceptors/server";
-import { createOnePortServer, type DualRequestListener, type MemoryGuard, type OnePortServer } from "@greeter/one-port";
+import type { MemoryGuard, OnePortServer } from "@greeter/one-port";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Registry } from "prom-client";
 import { createAdminServer } from "./admin/admin-server.js";
 import { type MetricsSource, registerHealthz, registerMetrics } from "./admin/observability-routes.js";
 import type { ServerConfig } from "./config.js";
-import { connectNodeCallInfo } from "./connect-node/call-info.js";
-import { encodeGrpcMessagesAsSpecified } from "./connect-node/grpc-message-encoding.js";
-import { type ChainEntered, chainEnteredKey, markChainEntered, watchConnectNodeCall } from "./connect-node/refusals.js";
 import { EXPOSED_HEADERS, registerCors } from "./cors.js";
 import { createOverloadDefences } from "./edge/overload.js";
 import { createRefusalReporter, createSampledWarn } from "./edge/refusals.js";
@@ -63,20 +43,6 @@ const STREAM_HIGH_WATER_MARK = 16 * 1024;
 
 /** Time left, at the end of the grace period, for streams to send their UNAVAILABLE status. */
 const STREAM_CUTOFF_MARGIN_MS = 200;
-
-/** The request paths of every method `register` adds to a router. */
-function rpcPathsOf(register: (router: ConnectRouter) => void): Set<string> {
-  const router = createConnectRouter();
-  register(router);
-  return new Set(router.handlers.map((h) => h.requestPath));
-}
-
-/** The protocol a content type names, as the logs and metrics name it. */
-function protocolOfContentType(contentType: string | undefined): string {
-  if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
-  if (contentType?.startsWith("application/grpc")) return "grpc";
-  return "connect";
-}
 
 /** A built, not yet listening, Greeter server. */
 export interface GreeterServer {
@@ -140,7 +106,6 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // would fire under ordinary load; each call removes its listener when done.
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  let onePort: OnePortServer | undefined;
   const { logger, rpc: rpcLogger, output: logOutput } = createLoggers(config, options.logDestination);
   // First: an identity provider's keys are fetched here, and without them the server does not start.
   const verifyToken = await createTokenVerifier(config, logger);
@@ -164,113 +129,55 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     ...(options.innerInterceptors ?? []),
   ];
 
-  const routerOptions = {
-    requestGate: createRequestGate(config, { registry: metrics, verifyToken }),
-    acceptCompression: [compressionGzip, compressionBrotli],
-    compressMinBytes: config.compressMinBytes,
-    readMaxBytes: config.maxMessageBytes,
-    writeMaxBytes: config.maxMessageBytes,
-    shutdownSignal: shutdown.signal,
-    interceptors,
-  };
-  // Most calls are answered before Fastify (the fast path: uncompressed
-  // unary calls and server streams); what it hands on goes to Fastify and
-  // connect-fastify. With FAST_PATH=false only what connect-node lacks is
-  // answered there: gRPC-Web's text mode, and bad base64 in a Connect GET.
-  const front = {
-    ...routerOptions,
+  // The one assembly (@greeter/connect-server): the fast path in front,
+  // Fastify and connect-fastify behind it, on one port. With
+  // FAST_PATH=false only what connect-node lacks is answered ahead of
+  // Fastify: gRPC-Web's text mode, and bad base64 in a Connect GET.
+  const { app, onePort: port } = await createConnectServer({
     routes: routes.register,
+    router: {
+      requestGate: createRequestGate(config, { registry: metrics, verifyToken }),
+      acceptCompression: [compressionGzip, compressionBrotli],
+      compressMinBytes: config.compressMinBytes,
+      readMaxBytes: config.maxMessageBytes,
+      writeMaxBytes: config.maxMessageBytes,
+      shutdownSignal: shutdown.signal,
+      interceptors,
+    },
+    fastPath: config.fastPath,
     corsOrigins: config.corsOrigins,
     corsExposedHeaders: EXPOSED_HEADERS,
     // The request id interceptor's header: a new value on every response.
     neverIndexedHeaders: ["x-request-id"],
     requestBudget: overload.requestBudget,
-    onRefused: refusals.onRefused,
     // Greeter's interceptors log and count by it, on both paths.
     callInfoKey,
-  };
-  const fastPath = config.fastPath ? createFastPath(front) : undefined;
-
-  // Calls connect-node refuses before its interceptors: watched, so that
-  // they are counted, logged and answered with a request id, as the fast
-  // path's are (connect-node/refusals.ts).
-  const rpcPaths = rpcPathsOf(routes.register);
-  const chainMarks = new WeakMap<object, ChainEntered>();
-  const watchRefusals = (req: NodeRequest, res: NodeResponse): void => {
-    const procedure = (req.url ?? "").split("?")[0] ?? "";
-    if (!rpcPaths.has(procedure)) return;
-    const mark: ChainEntered = { entered: false };
-    chainMarks.set(req, mark);
-    // Now: an HTTP/2 request's socket is gone once its stream has closed.
-    const peer = `${req.socket?.remoteAddress}:${req.socket?.remotePort}`;
-    watchConnectNodeCall(req, res, mark, (refusal) =>
-      refusals.record({
-        ...refusal,
-        procedure,
-        protocol: protocolOfContentType(req.headers["content-type"]),
-        peer,
-        cause: mark.gateError instanceof ConnectError ? mark.gateError.cause : undefined,
-      }),
-    );
-  };
-  const ahead = fastPath ?? createConnectNodeCompletions(front);
-
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // One log line per HTTP request is noise for RPC traffic.
-    logController: new LogController({ disableRequestLogging: true }),
-    // Keep answering during the drain: the drain itself tells clients to
-    // go (GOAWAY, `connection: close`); a 503 would fail calls already sent.
-    return503OnClosing: false,
-    // Fastify's types know one server kind at a time. At run time requests
-    // arrive through `http` or `http2`'s compatibility API, which offers
-    // what Fastify and connect-node use (`request.raw.httpVersion` tells).
-    serverFactory(handler) {
-      const dual = handler as DualRequestListener;
-      const listener: DualRequestListener = (req, res) => {
-        if (ahead.handle(req, res)) return;
-        // connect-node takes a deadline longer than setTimeout can wait and
-        // arms a timer that fires after 1 ms: clamp it first, as the fast
-        // path does.
-        clampLongTimeouts(req.headers);
-        encodeGrpcMessagesAsSpecified(req.headers, res);
-        meterRequestBody(req, overload.requestBudget, { readMaxBytes: config.maxMessageBytes });
-        takeTurns(res);
-        watchRefusals(req, res);
-        dual(req, res);
-      };
-      onePort = createOnePortServer(listener, {
-        tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
-        maxConnectionAgeMs: config.maxConnectionAgeMs,
-        maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
-        keepaliveTimeMs: config.keepaliveTimeMs,
-        keepaliveTimeoutMs: config.keepaliveTimeoutMs,
-        idleTimeoutMs: config.idleTimeoutMs,
-        headersTimeoutMs: config.headersTimeoutMs,
-        maxConnections: config.maxConnections,
-        maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-        http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
-        takeStream: fastPath?.takeStream,
-        ...overload.onePortOptions,
-        onResetFlood: (peer) => logger.warn({ peer }, "http2 connection cut: reset flood"),
-      });
-      return onePort.server as HttpServer;
+    onRefused: refusals.record,
+    onePort: {
+      tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
+      maxConnectionAgeMs: config.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
+      keepaliveTimeMs: config.keepaliveTimeMs,
+      keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      http2Settings: { maxConcurrentStreams: config.maxConcurrentStreams },
+      ...overload.onePortOptions,
+      onResetFlood: (peer) => logger.warn({ peer }, "http2 connection cut: reset flood"),
     },
+    fastify: {
+      loggerInstance: logger as FastifyBaseLogger,
+      // One log line per HTTP request is noise for RPC traffic.
+      logController: new LogController({ disableRequestLogging: true }),
+      // Keep answering during the drain: the drain itself tells clients to
+      // go (GOAWAY, `connection: close`); a 503 would fail calls already sent.
+      return503OnClosing: false,
+    },
+    beforeRoutes: (fastify) => registerCors(fastify, config.corsOrigins),
   });
-  if (!onePort) throw new Error("Fastify did not call serverFactory");
-  const port = onePort;
   overload.usePort(port);
-
-  await registerCors(app, config.corsOrigins);
-  await app.register(fastifyConnectPlugin, {
-    routes: routes.register,
-    ...routerOptions,
-    interceptors: [markChainEntered, ...interceptors],
-    contextValues: (request) =>
-      createContextValues()
-        .set(callInfoKey, connectNodeCallInfo(request.raw))
-        .set(chainEnteredKey, chainMarks.get(request.raw)),
-  });
 
   // Balancers probe the public port: /healthz stays there with or without
   // an admin port.

@@ -7,7 +7,7 @@ import {
 } from "../../src/conformance-server.js";
 import { type Call, callArbitrary, toWire } from "./calls.js";
 import { comparable } from "./comparable.js";
-import { REFUSED_EARLY, withoutKnownDifferences } from "./exceptions.js";
+import { withoutKnownDifferences } from "./exceptions.js";
 import { failingInterceptor } from "./failing-interceptor.js";
 import { exchange } from "./raw-exchange.js";
 
@@ -22,7 +22,7 @@ export interface ServerPair {
 export async function startServerPair(routerOptions?: ConformanceServerOptions["routerOptions"]): Promise<ServerPair> {
   const options = { interceptors: [failingInterceptor], readMaxBytes: 1024 * 1024, routerOptions };
   const [fast, slow] = await Promise.all([
-    startConformanceServer({ ...options, fastPath: true, onRefused: () => ({ [REFUSED_EARLY]: "1" }) }),
+    startConformanceServer({ ...options, fastPath: true }),
     startConformanceServer({ ...options, fastPath: false }),
   ]);
   return { fast, slow, close: async () => void (await Promise.all([fast.close(), slow.close()])) };

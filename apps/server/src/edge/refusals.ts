@@ -1,6 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
-import type { EarlyRefusal } from "@greeter/connect-fast-path";
+import type { RefusedCall } from "@greeter/connect-server";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 
@@ -35,61 +33,33 @@ export function createSampledWarn(logger: Logger, perSecond = WARN_LINES_PER_SEC
   };
 }
 
-/** A call refused before the interceptors ran, with the request id its answer carries. */
-export interface RecordedRefusal {
-  requestId: string;
-  procedure: string;
-  protocol: string;
-  /** Connect's name of the code, e.g. `invalid_argument`. */
-  code: string;
-  message: string;
-  peer: string;
-  /** What lies behind the error, for the log only (a JWT library's own reason, say). */
-  cause?: unknown;
-}
-
 /** What the server does with calls refused before the interceptors run, which would otherwise leave no trace. */
 export interface RefusalReporter {
-  /** Counts and logs one. */
-  record(refusal: RecordedRefusal): void;
-  /** The fast path's `onRefused`: records the refusal and answers with its request id. */
-  onRefused(refusal: EarlyRefusal): Record<string, string>;
+  /** Counts and logs one: `@greeter/connect-server`'s `onRefused`, for both paths. */
+  record(refusal: RefusedCall): void;
 }
 
 /**
  * Counts refused calls in `greeter_rpc_refused_total` by procedure and
  * code, and logs each at warn (sampled) with the request id its answer
- * carries, so that an operator sees an attack and a client can quote the id.
+ * carries, so that an operator sees an attack and a client can quote the
+ * id; the cause behind the error (a JWT library's reason, say) goes to the
+ * line's `err`, as the RPC log line carries a failure's cause.
  */
 export function createRefusalReporter(warn: SampledWarn, registry: Registry): RefusalReporter {
   const refused = new Counter({
     name: "greeter_rpc_refused_total",
-    help: "Calls refused before the interceptors ran (a broken envelope, a message over the limit, a bad timeout, a spent budget), by procedure and code.",
+    help: "Calls refused before the interceptors ran (the request gate, a broken envelope, a message over the limit, a bad timeout, a spent budget), by procedure and code.",
     labelNames: ["procedure", "code"],
     registers: [registry],
   });
-  const record = (refusal: RecordedRefusal): void => {
-    refused.inc({ procedure: refusal.procedure, code: refusal.code });
-    const { message, cause, ...fields } = refusal;
-    const line: Record<string, unknown> = { ...fields, reason: message };
-    // As the RPC log line carries a failure's cause: pino's serializer writes its chain.
-    if (cause instanceof Error) line.err = cause;
-    warn("call refused before the interceptors", line);
-  };
   return {
-    record,
-    onRefused(refusal) {
-      const requestId = randomUUID();
-      record({
-        requestId,
-        procedure: refusal.procedure,
-        protocol: refusal.protocol,
-        code: codeToString(refusal.error.code),
-        message: refusal.error.rawMessage,
-        peer: refusal.peer,
-        cause: refusal.error.cause,
-      });
-      return { "x-request-id": requestId };
+    record(refusal) {
+      refused.inc({ procedure: refusal.procedure, code: refusal.code });
+      const { message, cause, ...fields } = refusal;
+      const line: Record<string, unknown> = { ...fields, reason: message };
+      if (cause instanceof Error) line.err = cause;
+      warn("call refused before the interceptors", line);
     },
   };
 }

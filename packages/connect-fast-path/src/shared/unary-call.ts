@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type {
   BinaryReadOptions,
@@ -69,6 +69,8 @@ export interface EarlyRefusal {
   error: ConnectError;
   /** The client's address, e.g. `127.0.0.1:53110`. */
   peer: string;
+  /** The request's headers as Node parsed them (a request id the caller sent, say). */
+  requestHeaders: IncomingHttpHeaders;
 }
 
 /**
@@ -87,6 +89,7 @@ export function reportRefusal(
     protocol,
     error,
     peer: peerOf(req),
+    requestHeaders: req.headers,
   });
   if (extra) for (const [name, value] of Object.entries(extra)) metadata.set(name, value);
 }

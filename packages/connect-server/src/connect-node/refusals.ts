@@ -22,6 +22,11 @@ export const chainEnteredKey = createContextKey<ChainEntered | undefined>(undefi
   description: "greeter: the interceptors started",
 });
 
+/** The id a refused call's answer carries: the caller's `x-request-id`, if it is usable, else a new one. */
+export function requestIdFor(incoming: string | string[] | undefined): string {
+  return typeof incoming === "string" && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+}
+
 /** The interceptor to put first in connect-node's list: it marks the call's ChainEntered. */
 export const markChainEntered: Interceptor = (next) => (req) => {
   const mark = req.contextValues.get(chainEnteredKey);
@@ -59,7 +64,7 @@ export function watchConnectNodeCall(
   const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
   override(response, "writeHead", (status: number, ...rest: unknown[]) => {
     if (!mark.entered) {
-      requestId = typeof incoming === "string" && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+      requestId = requestIdFor(incoming);
       response.setHeader("x-request-id", requestId);
     }
     return writeHead(status, ...rest);

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { constants, type Http2ServerRequest } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { CallInfo } from "@greeter/interceptors/server";
+import type { CallInfo } from "@greeter/connect-fast-path";
 
 const clientCancelled = new ConnectError("the client cancelled the call", Code.Canceled);
 const connectionClosed = new ConnectError("the server closed the connection", Code.Unavailable);
