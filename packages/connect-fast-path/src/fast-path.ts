@@ -12,18 +12,18 @@ import {
   type MethodImplSpec,
   type ServiceImpl,
 } from "@connectrpc/connect";
+import { InflightCalls } from "./call/context.js";
+import { createServerStreamFastPath } from "./call/server-stream.js";
+import type { ServerStreamRoute } from "./call/server-stream-chain.js";
+import type { CallLimits, EarlyRefusal, RequestBudget, UnaryRoute } from "./call/unary-call.js";
 import type { CallInfoKey } from "./call-info.js";
 import { getJsonOptions } from "./connect-internals.js";
 import { createConnectRequestCheck } from "./protocol-connect/request-checks.js";
 import { createConnectUnaryFastPath } from "./protocol-connect/unary.js";
 import { createGrpcUnaryFastPath } from "./protocol-grpc/unary.js";
 import { createGrpcWebTextHandler } from "./protocol-grpc-web/text-mode.js";
-import { createServerStreamFastPath } from "./server-stream.js";
-import { InflightCalls } from "./shared/call-context.js";
-import { offerRawStream } from "./shared/raw-http2-exchange.js";
-import { responseEncodings } from "./shared/response-compression.js";
-import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
-import type { CallLimits, EarlyRefusal, RequestBudget, UnaryRoute } from "./shared/unary-call.js";
+import { offerRawStream } from "./wire/raw-http2-exchange.js";
+import { responseEncodings } from "./wire/response-compression.js";
 
 /**
  * How to build a fast path. Everything but `routes` has a default, and the

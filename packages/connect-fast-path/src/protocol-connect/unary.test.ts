@@ -6,8 +6,8 @@ import { Code, ConnectError, cors, createClient, type HandlerContext } from "@co
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Health } from "@greeter/proto/health/v1/health_pb.js";
-import { InflightCalls } from "../shared/call-context.js";
-import { responseEncodings } from "../shared/response-compression.js";
+import { InflightCalls } from "../call/context.js";
+import { responseEncodings } from "../wire/response-compression.js";
 import { createConnectUnaryFastPath } from "./unary.js";
 
 // The fast path alone on a bare node:http server: whatever it does not take

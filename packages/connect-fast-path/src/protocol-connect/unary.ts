@@ -10,14 +10,9 @@ import {
 } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
-import type { InflightCalls } from "../shared/call-context.js";
-import { corsHeaders } from "../shared/cors.js";
-import { endWithBody } from "../shared/end-with-body.js";
-import { type GatedCall, passGate } from "../shared/request-gate.js";
-import { compressIfWorth, type ResponseEncodings } from "../shared/response-compression.js";
-import { strictUtf8 } from "../shared/strict-utf8.js";
-import { parseRequestTimeout } from "../shared/timeouts.js";
+import type { InflightCalls } from "../call/context.js";
+import { type GatedCall, passGate } from "../call/request-gate.js";
+import { parseRequestTimeout } from "../call/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
@@ -31,7 +26,12 @@ import {
   runUnaryCall,
   tooLarge,
   type UnaryRoute,
-} from "../shared/unary-call.js";
+} from "../call/unary-call.js";
+import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
+import { corsHeaders } from "../wire/cors.js";
+import { endWithBody } from "../wire/end-with-body.js";
+import { compressIfWorth, type ResponseEncodings } from "../wire/response-compression.js";
+import { strictUtf8 } from "../wire/strict-utf8.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 import { connectVersionRequired } from "./protocol-version.js";
 
@@ -47,7 +47,7 @@ const PROTO_TYPE = "application/proto";
  * It takes the plain case only and leaves the rest to connect-node, whose
  * answers stay the reference: compressed bodies and messages, a
  * `connect-protocol-version` other than 1, GET for other methods, and
- * browsers from origins CORS does not allow (shared/cors.ts).
+ * browsers from origins CORS does not allow (wire/cors.ts).
  */
 export function createConnectUnaryFastPath(
   routes: readonly UnaryRoute[],

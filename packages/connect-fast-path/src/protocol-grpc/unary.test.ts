@@ -6,8 +6,8 @@ import { Code, ConnectError, cors, createClient, type HandlerContext } from "@co
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/bare-test-server.js";
-import { InflightCalls } from "../shared/call-context.js";
-import { responseEncodings } from "../shared/response-compression.js";
+import { InflightCalls } from "../call/context.js";
+import { responseEncodings } from "../wire/response-compression.js";
 import { createGrpcUnaryFastPath } from "./unary.js";
 
 // The fast path alone on a bare node:http2 server (bare-test-server.ts):

@@ -1,24 +1,9 @@
 import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
-import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
-import type { InflightCalls } from "../shared/call-context.js";
-import { corsHeaders } from "../shared/cors.js";
-import { endWithBody } from "../shared/end-with-body.js";
-import {
-  envelope,
-  GRPC_CONTENT_TYPE,
-  GRPC_WEB_CONTENT_TYPE,
-  parseSingleEnvelope,
-  setErrorTrailer,
-  trailerFrame,
-} from "../shared/envelopes.js";
-import { LeanHeaders } from "../shared/lean-headers.js";
-import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
-import { type GatedCall, passGate } from "../shared/request-gate.js";
-import { compressIfWorth, type ResponseEncoding } from "../shared/response-compression.js";
-import { parseRequestTimeout } from "../shared/timeouts.js";
+import type { InflightCalls } from "../call/context.js";
+import { type GatedCall, passGate } from "../call/request-gate.js";
+import { parseRequestTimeout } from "../call/timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
@@ -32,7 +17,22 @@ import {
   routesByPath,
   runUnaryCall,
   type UnaryRoute,
-} from "../shared/unary-call.js";
+} from "../call/unary-call.js";
+import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
+import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
+import { corsHeaders } from "../wire/cors.js";
+import { endWithBody } from "../wire/end-with-body.js";
+import {
+  envelope,
+  GRPC_CONTENT_TYPE,
+  GRPC_WEB_CONTENT_TYPE,
+  parseSingleEnvelope,
+  setErrorTrailer,
+  trailerFrame,
+} from "../wire/envelopes.js";
+import { LeanHeaders } from "../wire/lean-headers.js";
+import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
+import { compressIfWorth, type ResponseEncoding } from "../wire/response-compression.js";
 
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
 interface Reply {
@@ -62,7 +62,7 @@ interface Reply {
  * gRPC call is one frame in and one frame out, so this path reads the frame
  * (from the HTTP/2 stream itself, raw-http2-exchange.ts, or through Node's
  * request and response objects), calls the same service implementation
- * with a lean HandlerContext (call-context.ts), and writes the frame and
+ * with a lean HandlerContext (call/context.ts), and writes the frame and
  * trailers.
  *
  * It takes only the common case (identity encoding); everything else —

@@ -10,12 +10,12 @@ import type {
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { CallInfoKey } from "../call-info.js";
-import { type CallContext, createCallContext, type InflightCalls } from "./call-context.js";
-import type { CorsPolicy } from "./cors.js";
-import { messageTooLarge } from "./envelopes.js";
-import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
+import type { CorsPolicy } from "../wire/cors.js";
+import { messageTooLarge } from "../wire/envelopes.js";
+import type { RawHttp2Request, RawHttp2Response } from "../wire/raw-http2-exchange.js";
+import type { ResponseEncodings } from "../wire/response-compression.js";
+import { type CallContext, createCallContext, type InflightCalls } from "./context.js";
 import type { RequestGate } from "./request-gate.js";
-import type { ResponseEncodings } from "./response-compression.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
 export type { UnaryRoute } from "./unary-chain.js";

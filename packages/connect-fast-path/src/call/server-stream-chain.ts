@@ -11,7 +11,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { type CallInfoKey, FastCallInfo } from "../call-info.js";
-import type { CallContext } from "./call-context.js";
+import type { CallContext } from "./context.js";
 import { type CallStart, copyHeaders, handlerContext } from "./unary-chain.js";
 
 /** One server-streaming method and the function that implements it. */

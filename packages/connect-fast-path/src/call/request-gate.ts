@@ -1,5 +1,5 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./call-context.js";
+import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./context.js";
 import { type ParsedTimeout, parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
 import { type CallLimits, type FastRequest, type FastResponse, peerOf, reportRefusal } from "./unary-call.js";
 

@@ -1,8 +1,7 @@
 import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectVersionRequired } from "./protocol-connect/protocol-version.js";
-import { type CallContext, createCallContext, type InflightCalls } from "./shared/call-context.js";
-import { corsHeaders } from "./shared/cors.js";
+import { connectVersionRequired } from "../protocol-connect/protocol-version.js";
+import { corsHeaders } from "../wire/cors.js";
 import {
   endStreamFrame,
   envelope,
@@ -11,18 +10,19 @@ import {
   parseSingleEnvelope,
   setErrorTrailer,
   trailerFrame,
-} from "./shared/envelopes.js";
-import { RawHttp2Response } from "./shared/raw-http2-exchange.js";
-import { type GatedCall, passGate } from "./shared/request-gate.js";
-import type { ResponseEncoding } from "./shared/response-compression.js";
+} from "../wire/envelopes.js";
+import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
+import type { ResponseEncoding } from "../wire/response-compression.js";
+import { WRITES_PER_TURN } from "../wire/take-turns.js";
+import { type CallContext, createCallContext, type InflightCalls } from "./context.js";
+import { type GatedCall, passGate } from "./request-gate.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
   type ServerStreamInvoker,
   type ServerStreamRoute,
-} from "./shared/server-stream-chain.js";
-import { WRITES_PER_TURN } from "./shared/take-turns.js";
-import { parseRequestTimeout, type TimeoutHeader } from "./shared/timeouts.js";
+} from "./server-stream-chain.js";
+import { parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
 import {
   type CallLimits,
   checkWriteSize,
@@ -33,7 +33,7 @@ import {
   plainPostRoute,
   readEnvelopedBody,
   reportRefusal,
-} from "./shared/unary-call.js";
+} from "./unary-call.js";
 
 /** What differs between the protocols on a server stream. */
 interface StreamProtocol {

@@ -15,10 +15,10 @@ import {
   type GreetStreamRequest,
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../test/bare-test-server.js";
+import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../../test/bare-test-server.js";
+import { responseEncodings } from "../wire/response-compression.js";
+import { InflightCalls } from "./context.js";
 import { createServerStreamFastPath } from "./server-stream.js";
-import { InflightCalls } from "./shared/call-context.js";
-import { responseEncodings } from "./shared/response-compression.js";
 
 // The streaming fast path alone on a bare server (bare-test-server.ts):
 // every passing call here went through it.
