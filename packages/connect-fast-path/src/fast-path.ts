@@ -13,9 +13,12 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { InflightCalls } from "./call/context.js";
+import type { CallLimits } from "./call/limits.js";
+import type { EarlyRefusal } from "./call/refusal.js";
+import type { RequestBudget } from "./call/request-budget.js";
+import type { UnaryRoute } from "./call/routes.js";
 import { createServerStreamFastPath } from "./call/server-stream.js";
 import type { ServerStreamRoute } from "./call/server-stream-chain.js";
-import type { CallLimits, EarlyRefusal, RequestBudget, UnaryRoute } from "./call/unary-call.js";
 import type { CallInfoKey } from "./call-info.js";
 import { getJsonOptions } from "./connect-internals.js";
 import { createConnectRequestCheck } from "./protocol-connect/request-checks.js";

@@ -1,6 +1,7 @@
+export type { EarlyRefusal } from "./call/refusal.js";
+export type { RequestBudget } from "./call/request-budget.js";
 export { meterRequestBody } from "./call/request-meter.js";
 export { clampLongTimeouts, MAX_TIMEOUT_MS } from "./call/timeouts.js";
-export type { EarlyRefusal, RequestBudget } from "./call/unary-call.js";
 export type { CallInfo, CallInfoKey } from "./call-info.js";
 export {
   type ConnectNodeCompletions,

@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { budgetSpent, type RequestBudget } from "./unary-call.js";
+import { budgetSpent, type RequestBudget } from "./request-budget.js";
 
 /** Connect's unary content types: the body is one message, not envelopes. */
 const CONNECT_UNARY = /^application\/(proto|json)(;|$)/i;

@@ -11,11 +11,16 @@ import {
   setErrorTrailer,
   trailerFrame,
 } from "../wire/envelopes.js";
+import { type FastRequest, type FastResponse, outgoing, peerOf } from "../wire/exchange.js";
 import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
 import type { ResponseEncoding } from "../wire/response-compression.js";
 import { WRITES_PER_TURN } from "../wire/take-turns.js";
 import { type CallContext, createCallContext, type InflightCalls } from "./context.js";
+import { type CallLimits, checkWriteSize } from "./limits.js";
+import { readEnvelopedBody } from "./read-body.js";
+import { reportRefusal } from "./refusal.js";
 import { type GatedCall, passGate } from "./request-gate.js";
+import { plainPostRoute } from "./routes.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
@@ -23,17 +28,6 @@ import {
   type ServerStreamRoute,
 } from "./server-stream-chain.js";
 import { parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
-import {
-  type CallLimits,
-  checkWriteSize,
-  type FastRequest,
-  type FastResponse,
-  outgoing,
-  peerOf,
-  plainPostRoute,
-  readEnvelopedBody,
-  reportRefusal,
-} from "./unary-call.js";
 
 /** What differs between the protocols on a server stream. */
 interface StreamProtocol {

@@ -11,25 +11,17 @@ import {
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { InflightCalls } from "../call/context.js";
+import { type CallLimits, checkWriteSize, tooLarge } from "../call/limits.js";
+import { readBody } from "../call/read-body.js";
+import { reportRefusal } from "../call/refusal.js";
 import { type GatedCall, passGate } from "../call/request-gate.js";
+import { type PreparedRoute, plainPostRoute, routesByPath, type UnaryRoute } from "../call/routes.js";
+import { runUnaryCall } from "../call/run-unary-call.js";
 import { parseRequestTimeout } from "../call/timeouts.js";
-import {
-  type CallLimits,
-  checkWriteSize,
-  type FastRequest,
-  type FastResponse,
-  type PreparedRoute,
-  plainPostRoute,
-  readBody,
-  reportRefusal,
-  routesByPath,
-  runUnaryCall,
-  tooLarge,
-  type UnaryRoute,
-} from "../call/unary-call.js";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
 import { corsHeaders } from "../wire/cors.js";
 import { endWithBody } from "../wire/end-with-body.js";
+import type { FastRequest, FastResponse } from "../wire/exchange.js";
 import { compressIfWorth, type ResponseEncodings } from "../wire/response-compression.js";
 import { strictUtf8 } from "../wire/strict-utf8.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";

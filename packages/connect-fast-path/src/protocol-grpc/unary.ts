@@ -2,22 +2,13 @@ import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import type { InflightCalls } from "../call/context.js";
+import { type CallLimits, checkWriteSize } from "../call/limits.js";
+import { readBody, readEnvelopedBody } from "../call/read-body.js";
+import { reportRefusal } from "../call/refusal.js";
 import { type GatedCall, passGate } from "../call/request-gate.js";
+import { plainPostRoute, routesByPath, type UnaryRoute } from "../call/routes.js";
+import { runUnaryCall } from "../call/run-unary-call.js";
 import { parseRequestTimeout } from "../call/timeouts.js";
-import {
-  type CallLimits,
-  checkWriteSize,
-  type FastRequest,
-  type FastResponse,
-  outgoing,
-  plainPostRoute,
-  readBody,
-  readEnvelopedBody,
-  reportRefusal,
-  routesByPath,
-  runUnaryCall,
-  type UnaryRoute,
-} from "../call/unary-call.js";
 import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
 import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
 import { corsHeaders } from "../wire/cors.js";
@@ -30,6 +21,7 @@ import {
   setErrorTrailer,
   trailerFrame,
 } from "../wire/envelopes.js";
+import { type FastRequest, type FastResponse, outgoing } from "../wire/exchange.js";
 import { LeanHeaders } from "../wire/lean-headers.js";
 import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
 import { compressIfWorth, type ResponseEncoding } from "../wire/response-compression.js";
