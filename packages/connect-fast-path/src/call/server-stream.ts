@@ -1,26 +1,16 @@
 import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectVersionRequired } from "../protocol-connect/protocol-version.js";
-import { corsHeaders } from "../wire/cors.js";
-import {
-  endStreamFrame,
-  envelope,
-  GRPC_CONTENT_TYPE,
-  GRPC_WEB_CONTENT_TYPE,
-  parseSingleEnvelope,
-  setErrorTrailer,
-  trailerFrame,
-} from "../wire/envelopes.js";
+import { envelope, parseSingleEnvelope } from "../wire/envelopes.js";
 import { type FastRequest, type FastResponse, outgoing, peerOf } from "../wire/exchange.js";
 import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
 import type { ResponseEncoding } from "../wire/response-compression.js";
 import { WRITES_PER_TURN } from "../wire/take-turns.js";
-import { type CallContext, createCallContext, type InflightCalls } from "./context.js";
+import { type CallContext, createCallContext } from "./context.js";
+import type { CallEngine } from "./engine.js";
 import { type CallLimits, checkWriteSize } from "./limits.js";
 import { readEnvelopedBody } from "./read-body.js";
 import { reportRefusal } from "./refusal.js";
 import { type GatedCall, passGate } from "./request-gate.js";
-import { plainPostRoute } from "./routes.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
@@ -29,8 +19,8 @@ import {
 } from "./server-stream-chain.js";
 import { parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
 
-/** What differs between the protocols on a server stream. */
-interface StreamProtocol {
+/** What differs between the protocols on a server stream: each `protocol-*` folder has its own. */
+export interface StreamProtocol {
   name: "grpc" | "grpc-web" | "connect";
   /** The request header naming the request's compression, and the one listing what the client accepts. */
   encodingHeader: "grpc-encoding" | "connect-content-encoding";
@@ -42,65 +32,42 @@ interface StreamProtocol {
   endFlag?: number;
   /** The response's content type, as connect-node names it (whatever the request's case or charset). */
   responseType: string;
+  /** Why the request's headers are refused before its body is read, if the protocol checks them (past the gate). */
+  refuseHeaders?(req: FastRequest, limits: CallLimits): ConnectError | undefined;
+  /**
+   * Ends the response, whose head is set: the status (`error`, or none for
+   * success) and the trailers, as the protocol carries them.
+   */
+  endStream(
+    response: FastResponse,
+    trailer: Headers,
+    error: ConnectError | undefined,
+    context: CallContext,
+    framing: StreamFraming,
+  ): void;
 }
 
-const GRPC: StreamProtocol = {
-  name: "grpc",
-  responseType: "application/grpc+proto",
-  encodingHeader: "grpc-encoding",
-  acceptEncodingHeader: "grpc-accept-encoding",
-  timeoutHeader: "grpc-timeout",
-  json: false,
-};
-const GRPC_WEB: StreamProtocol = {
-  ...GRPC,
-  name: "grpc-web",
-  responseType: "application/grpc-web+proto",
-  endFlag: 0x80,
-};
-const CONNECT: StreamProtocol = {
-  name: "connect",
-  responseType: "application/connect+proto",
-  endFlag: 0x02,
-  encodingHeader: "connect-content-encoding",
-  acceptEncodingHeader: "connect-accept-encoding",
-  timeoutHeader: "connect-timeout-ms",
-  json: false,
-};
-const CONNECT_JSON: StreamProtocol = { ...CONNECT, json: true, responseType: "application/connect+json" };
-// connect-es's own test: a charset only after json (one optional space), any case.
-const CONNECT_STREAM_CONTENT_TYPE = /^application\/connect\+(?:(json)(?:; ?charset=utf-?8)?|proto)$/i;
-
-/** The protocol of a request this path could serve, by its content type; gRPC proper only on a raw HTTP/2 stream. */
-function protocolOf(req: FastRequest, res: FastResponse, contentType: string): StreamProtocol | undefined {
-  if (GRPC_WEB_CONTENT_TYPE.test(contentType)) return GRPC_WEB;
-  // gRPC proper needs HTTP/2 trailers, which this path sends on a raw stream only.
-  if (GRPC_CONTENT_TYPE.test(contentType)) return res instanceof RawHttp2Response ? GRPC : undefined;
-  const connect = CONNECT_STREAM_CONTENT_TYPE.exec(contentType);
-  if (!connect) return undefined;
-  const version = req.headers["connect-protocol-version"];
-  if (version !== undefined && version !== "1") return undefined;
-  return connect[1] === undefined ? CONNECT : CONNECT_JSON;
-}
-
-/** Whether the router serves the protocol (a call of one switched off is handed on, for connect-node to refuse). */
-function served(protocol: StreamProtocol, options: CallLimits): boolean {
-  const { protocols } = options;
-  return protocol.name === "grpc"
-    ? protocols.grpc
-    : protocol.name === "grpc-web"
-      ? protocols.grpcWeb
-      : protocols.connect;
-}
-
-interface PreparedStreamRoute {
+/** A server-streaming method ready for the fast path: its implementation behind the interceptors. */
+export interface PreparedStreamRoute {
   method: DescMethodServerStreaming;
   invoke: ServerStreamInvoker;
 }
 
+export function streamRoutesByPath(
+  routes: readonly ServerStreamRoute[],
+  { interceptors, callInfoKey }: Pick<CallLimits, "interceptors" | "callInfoKey">,
+): Map<string, PreparedStreamRoute> {
+  return new Map(
+    routes.map((r) => [
+      `/${r.method.parent.typeName}/${r.method.name}`,
+      { method: r.method, invoke: createServerStreamInvoker(r, interceptors, callInfoKey) },
+    ]),
+  );
+}
+
 /**
- * Server-streaming calls (gRPC, gRPC-Web, Connect), answered without
- * connect-node.
+ * Serves a server-streaming call (gRPC, gRPC-Web, Connect) that the
+ * protocol's handler has taken, without connect-node.
  *
  * connect-node passes every message of a stream through its pipeline: an
  * async generator each for serializing, compressing, joining and catching
@@ -110,124 +77,99 @@ interface PreparedStreamRoute {
  * implementation (through the interceptors), and the loop waits only when
  * the stream's buffer is full.
  *
- * It takes gRPC proper on HTTP/2 streams the one-port server hands over
- * (raw-http2-exchange.ts); binary gRPC-Web over HTTP/1.1 or HTTP/2 (the
- * status then goes in a last frame of the body); and Connect streams,
- * binary or JSON, over either (the error and trailers in Connect's
- * end-of-stream frame); each with an uncompressed request. gRPC-Web's text
- * mode and compressed requests stay with connect-node. Responses are
- * compressed as connect-node does: the encoding is chosen once from what
- * the client accepts, and only messages of at least `compressMinBytes` are
- * compressed.
+ * Responses are compressed as connect-node does: the encoding is chosen
+ * once from what the client accepts, and only messages of at least
+ * `compressMinBytes` are compressed.
  */
-export function createServerStreamFastPath(
-  routes: readonly ServerStreamRoute[],
-  options: CallLimits,
-  inflight: InflightCalls,
-) {
-  const byPath = new Map<string, PreparedStreamRoute>(
-    routes.map((r) => [
-      `/${r.method.parent.typeName}/${r.method.name}`,
-      { method: r.method, invoke: createServerStreamInvoker(r, options.interceptors, options.callInfoKey) },
-    ]),
-  );
+export function serveServerStream(
+  engine: CallEngine,
+  req: FastRequest,
+  res: FastResponse,
+  route: PreparedStreamRoute,
+  protocol: StreamProtocol,
+  cors: Record<string, string>,
+): void {
+  const { limits: options, inflight } = engine;
+  const encoding = options.responseEncodings.choose(req.headers[protocol.acceptEncodingHeader]);
+  const head: Record<string, string> = { ...cors, "content-type": protocol.responseType };
+  if (encoding) head[protocol.encodingHeader] = encoding.name;
 
-  /** Takes the call if it is one this path serves; returns whether it did. */
-  function handle(req: FastRequest, res: FastResponse): boolean {
-    const contentType = req.headers["content-type"] ?? "";
-    const protocol = protocolOf(req, res, contentType);
-    if (!protocol || !served(protocol, options)) return false;
-    const route = plainPostRoute(byPath, req, protocol.encodingHeader);
-    if (!route) return false;
-    const cors = corsHeaders(req.headers, options.cors);
-    if (!cors) return false;
-    const encoding = options.responseEncodings.choose(req.headers[protocol.acceptEncodingHeader]);
-    const head: Record<string, string> = { ...cors, "content-type": protocol.responseType };
-    if (encoding) head[protocol.encodingHeader] = encoding.name;
-
-    const framing = { head, protocol, encoding, options, method: route.method };
-    const contextFor = (gated: GatedCall | undefined, timeoutMs: number | undefined): CallContext =>
-      gated?.context ??
-      createCallContext({
-        method: route.method,
-        protocolName: protocol.name,
-        requestMethod: "POST",
-        url: req.url ?? "",
-        timeoutMs,
-        requestHeaders: req.headers,
-        inflight,
-      });
-    /** Ends a call refused before the interceptors, reported, with what the report adds. */
-    const refuse = (context: CallContext, error: ConnectError, gated: GatedCall | undefined): void => {
-      // In the head, but for gRPC, whose Trailers-Only answer is one frame.
-      const metadata = protocol.name === "grpc" ? context.responseTrailer : context.responseHeader;
-      reportRefusal(options, req, protocol.name, error, metadata);
-      gated?.stopWatching();
-      new ServerStreamCall(res, context, framing).end(error);
-      context.finish();
-    };
-    const begin = (gated?: GatedCall): void => {
-      if (
-        protocol.name === "connect" &&
-        options.requireConnectProtocolHeader &&
-        !req.headers["connect-protocol-version"]
-      ) {
-        refuse(contextFor(gated, undefined), connectVersionRequired("header"), gated);
+  const framing = { head, protocol, encoding, options, method: route.method };
+  const contextFor = (gated: GatedCall | undefined, timeoutMs: number | undefined): CallContext =>
+    gated?.context ??
+    createCallContext({
+      method: route.method,
+      protocolName: protocol.name,
+      requestMethod: "POST",
+      url: req.url ?? "",
+      timeoutMs,
+      requestHeaders: req.headers,
+      inflight,
+    });
+  /** Ends a call refused before the interceptors, reported, with what the report adds. */
+  const refuse = (context: CallContext, error: ConnectError, gated: GatedCall | undefined): void => {
+    // In the head, but for gRPC, whose Trailers-Only answer is one frame.
+    const metadata = protocol.name === "grpc" ? context.responseTrailer : context.responseHeader;
+    reportRefusal(options, req, protocol.name, error, metadata);
+    gated?.stopWatching();
+    new ServerStreamCall(res, context, framing).end(error);
+    context.finish();
+  };
+  const begin = (gated?: GatedCall): void => {
+    const refused = protocol.refuseHeaders?.(req, options);
+    if (refused) {
+      refuse(contextFor(gated, undefined), refused, gated);
+      return;
+    }
+    readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, (body) => {
+      const request =
+        body instanceof ConnectError
+          ? body
+          : parseSingleEnvelope(body, route.method.input, {
+              ...options,
+              methodKind: "server-streaming",
+              json: protocol.json,
+              endFlag: protocol.endFlag,
+            });
+      const timeout =
+        gated?.timeout ??
+        parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader], options.maxTimeoutMs);
+      // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
+      const invalid = timeout.error ?? (request instanceof ConnectError ? request : undefined);
+      const context = contextFor(gated, invalid ? undefined : timeout.timeoutMs);
+      if (invalid) {
+        refuse(context, invalid, gated);
         return;
       }
-      readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-        const request =
-          body instanceof ConnectError
-            ? body
-            : parseSingleEnvelope(body, route.method.input, {
-                ...options,
-                methodKind: "server-streaming",
-                json: protocol.json,
-                endFlag: protocol.endFlag,
-              });
-        const timeout =
-          gated?.timeout ??
-          parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader], options.maxTimeoutMs);
-        // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
-        const invalid = timeout.error ?? (request instanceof ConnectError ? request : undefined);
-        const context = contextFor(gated, invalid ? undefined : timeout.timeoutMs);
-        if (invalid) {
-          refuse(context, invalid, gated);
-          return;
-        }
-        gated?.stopWatching();
-        const call = new ServerStreamCall(res, context, framing);
-        // Read now, not when the line is logged: a stream ends when its client
-        // cuts the connection too, and Node has let go of the socket by then.
-        const peer = peerOf(req);
-        const start = {
-          context,
-          request,
-          bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
-          peer: () => peer,
-        };
-        void call.run(() => route.invoke(start));
-      });
-    };
-    const gate = options.requestGate;
-    if (gate) {
-      passGate(
-        gate,
-        options,
-        inflight,
-        { req, res, method: route.method, protocolName: protocol.name, timeoutHeader: protocol.timeoutHeader },
-        begin,
-        (error, context) => new ServerStreamCall(res, context, framing).end(error),
-      );
-    } else begin();
-    return true;
-  }
-
-  return { handle };
+      gated?.stopWatching();
+      const call = new ServerStreamCall(res, context, framing);
+      // Read now, not when the line is logged: a stream ends when its client
+      // cuts the connection too, and Node has let go of the socket by then.
+      const peer = peerOf(req);
+      const start = {
+        context,
+        request,
+        bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
+        peer: () => peer,
+      };
+      void call.run(() => route.invoke(start));
+    });
+  };
+  const gate = options.requestGate;
+  if (gate) {
+    passGate(
+      gate,
+      options,
+      inflight,
+      { req, res, method: route.method, protocolName: protocol.name, timeoutHeader: protocol.timeoutHeader },
+      begin,
+      (error, context) => new ServerStreamCall(res, context, framing).end(error),
+    );
+  } else begin();
 }
 
 /** How a call's answer is framed. */
-interface Framing {
+export interface StreamFraming {
   /** The response head, without what the implementation and interceptors add. */
   head: Record<string, string>;
   protocol: StreamProtocol;
@@ -237,7 +179,7 @@ interface Framing {
 }
 
 /** The parts of a response the call writes to: an HTTP/2 stream's own, or Node's (HTTP/1.1, HTTP/2 compatibility API). */
-type StreamSink = Pick<RawHttp2Response, "headersSent" | "write" | "once" | "removeListener"> & {
+export type StreamSink = Pick<RawHttp2Response, "headersSent" | "write" | "once" | "removeListener"> & {
   writeHead(status: number, headers: Record<string, string>): unknown;
   addTrailers(trailers: Record<string, string>): void;
   end(body?: Uint8Array): unknown;
@@ -265,7 +207,7 @@ class ServerStreamCall {
   constructor(
     private readonly response: FastResponse,
     private readonly context: CallContext,
-    private readonly framing: Framing,
+    private readonly framing: StreamFraming,
   ) {
     this.res = response as StreamSink;
   }
@@ -361,27 +303,10 @@ class ServerStreamCall {
     this.ended = true;
     this.endedWith = error;
     const { res, context } = this;
-    const { name } = this.framing.protocol;
     const trailer = (!error && stream?.trailer()) || context.responseTrailer;
     try {
       if (!res.headersSent) res.writeHead(200, outgoing(context.responseHeaderIfSet, { ...this.framing.head }));
-      if (name === "connect") {
-        // Connect: the error and the trailers as JSON in an end-of-stream frame.
-        const { options, encoding } = this.framing;
-        res.end(endStreamFrame(trailer, error, options.jsonOptions, encoding, options.compressMinBytes));
-        return;
-      }
-      if (error) setErrorTrailer(trailer, error, name === "grpc-web");
-      else trailer.set("grpc-status", "0");
-      if (name === "grpc-web") {
-        res.end(trailerFrame(trailer, this.framing.encoding, this.framing.options.compressMinBytes));
-      } else {
-        res.addTrailers(outgoing(trailer, {}));
-        const { response } = this;
-        if (!res.headersSent && !context.responseHeaderIfSet && response instanceof RawHttp2Response) {
-          response.endTrailersOnly();
-        } else res.end();
-      }
+      this.framing.protocol.endStream(this.response, trailer, error, context, this.framing);
     } catch {
       // A header or trailer Node refuses (one the implementation set): no status can be sent.
       const { response } = this;

@@ -10,12 +10,12 @@ import {
 } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { InflightCalls } from "../call/context.js";
+import type { CallEngine } from "../call/engine.js";
 import { type CallLimits, checkWriteSize, tooLarge } from "../call/limits.js";
 import { readBody } from "../call/read-body.js";
 import { reportRefusal } from "../call/refusal.js";
 import { type GatedCall, passGate } from "../call/request-gate.js";
-import { type PreparedRoute, plainPostRoute, routesByPath, type UnaryRoute } from "../call/routes.js";
+import type { PreparedRoute } from "../call/routes.js";
 import { runUnaryCall } from "../call/run-unary-call.js";
 import { parseRequestTimeout } from "../call/timeouts.js";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
@@ -41,19 +41,12 @@ const PROTO_TYPE = "application/proto";
  * `connect-protocol-version` other than 1, GET for other methods, and
  * browsers from origins CORS does not allow (wire/cors.ts).
  */
-export function createConnectUnaryFastPath(
-  routes: readonly UnaryRoute[],
-  options: CallLimits,
-  inflight: InflightCalls,
-) {
-  const byPath = routesByPath(routes, options);
+export function createConnectUnary(engine: CallEngine) {
+  const { limits: options, inflight } = engine;
+  const byPath = engine.unary;
 
-  /** Takes the request if it is a call this path serves; returns whether it did. */
-  function handle(req: FastRequest, res: FastResponse): boolean {
-    if (!options.protocols.connect) return false;
-    if (req.method === "GET") return handleGet(req, res);
-    const route = plainPostRoute(byPath, req, "content-encoding");
-    if (!route) return false;
+  /** Takes a POST to a unary method if it is a call this path serves; returns whether it did. */
+  function handlePost(req: FastRequest, res: FastResponse, route: PreparedRoute): boolean {
     const contentType = req.headers["content-type"] ?? "";
     const binary = contentType === PROTO_TYPE;
     if (!binary && !JSON_TYPE.test(contentType)) return false;
@@ -259,7 +252,7 @@ export function createConnectUnaryFastPath(
     };
   }
 
-  return { handle };
+  return { handlePost, handleGet };
 }
 
 function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, options: CallLimits): unknown {
