@@ -3,7 +3,7 @@ import { type FastRequest, type FastResponse, peerOf } from "../wire/exchange.js
 import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./context.js";
 import type { CallLimits } from "./limits.js";
 import { reportRefusal } from "./refusal.js";
-import { type ParsedTimeout, parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
+import { type ParsedTimeout, requestTimeout, type TimeoutHeader } from "./timeouts.js";
 
 /** connect's `requestGate`: runs once the headers are in, before any request message is read. */
 export type RequestGate = (context: HandlerContext) => void | Promise<void>;
@@ -44,7 +44,7 @@ export function passGate(
   refuse: GateRefusal,
 ): void {
   const { req, res, protocolName } = call;
-  const timeout = parseRequestTimeout(call.timeoutHeader, req.headers[call.timeoutHeader], options.maxTimeoutMs);
+  const timeout = requestTimeout(req.headers, call.timeoutHeader, options.maxTimeoutMs);
   const context = createCallContext({
     method: call.method,
     protocolName,

@@ -17,7 +17,7 @@ import {
   type ServerStreamInvoker,
   type ServerStreamRoute,
 } from "./server-stream-chain.js";
-import { parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
+import { requestTimeout, type TimeoutHeader } from "./timeouts.js";
 
 /** What differs between the protocols on a server stream: each `protocol-*` folder has its own. */
 export interface StreamProtocol {
@@ -131,9 +131,7 @@ export function serveServerStream(
               json: protocol.json,
               endFlag: protocol.endFlag,
             });
-      const timeout =
-        gated?.timeout ??
-        parseRequestTimeout(protocol.timeoutHeader, req.headers[protocol.timeoutHeader], options.maxTimeoutMs);
+      const timeout = requestTimeout(req.headers, protocol.timeoutHeader, options.maxTimeoutMs, gated);
       // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
       const invalid = timeout.error ?? (request instanceof ConnectError ? request : undefined);
       const context = contextFor(gated, invalid ? undefined : timeout.timeoutMs);

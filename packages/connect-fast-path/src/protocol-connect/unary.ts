@@ -17,7 +17,7 @@ import { reportRefusal } from "../call/refusal.js";
 import { type GatedCall, passGate } from "../call/request-gate.js";
 import type { PreparedRoute } from "../call/routes.js";
 import { runUnaryCall } from "../call/run-unary-call.js";
-import { parseRequestTimeout } from "../call/timeouts.js";
+import { requestTimeout } from "../call/timeouts.js";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
 import { corsHeaders } from "../wire/cors.js";
 import { endWithBody } from "../wire/end-with-body.js";
@@ -165,9 +165,7 @@ export function createConnectUnary(engine: CallEngine) {
     gated?: GatedCall,
   ): void {
     // connect-node refuses a bad deadline before it reads the body: that error comes first.
-    const timeout =
-      gated?.timeout ??
-      parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs);
+    const timeout = requestTimeout(req.headers, "connect-timeout-ms", options.maxTimeoutMs, gated);
     const request = timeout.error ?? parseRequest(body, route.method.input, binary, options);
     if (request instanceof ConnectError) {
       refuse(req, res, cors, request, gated);
@@ -214,10 +212,7 @@ export function createConnectUnary(engine: CallEngine) {
 
   /** Why the call's deadline header cannot be read, if it cannot: connect-node says so before anything about the body. */
   function timeoutError(req: FastRequest, gated: GatedCall | undefined): ConnectError | undefined {
-    return (
-      gated?.timeout ??
-      parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs)
-    ).error;
+    return requestTimeout(req.headers, "connect-timeout-ms", options.maxTimeoutMs, gated).error;
   }
 
   /**

@@ -8,7 +8,7 @@ import { reportRefusal } from "../call/refusal.js";
 import { type GatedCall, passGate } from "../call/request-gate.js";
 import type { PreparedRoute } from "../call/routes.js";
 import { runUnaryCall } from "../call/run-unary-call.js";
-import { parseRequestTimeout } from "../call/timeouts.js";
+import { requestTimeout } from "../call/timeouts.js";
 import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
 import { endWithBody } from "../wire/end-with-body.js";
 import { envelope, parseSingleEnvelope, setErrorTrailer, trailerFrame } from "../wire/envelopes.js";
@@ -102,8 +102,7 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
         }
       }
       // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
-      const timeout =
-        gated?.timeout ?? parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"], options.maxTimeoutMs);
+      const timeout = requestTimeout(req.headers, "grpc-timeout", options.maxTimeoutMs, gated);
       if (timeout.error || body instanceof ConnectError) {
         refuse(options, req, reply, timeout.error ?? (body as ConnectError), gated);
         return;
