@@ -1,5 +1,5 @@
 import type { ConnectError, ContextKey } from "@connectrpc/connect";
-import type { CallStart } from "./shared/unary-chain.js";
+import type { CallStart } from "./call/unary-chain.js";
 
 /**
  * What the fast path knows about a call that a Connect interceptor does not

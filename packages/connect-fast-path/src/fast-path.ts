@@ -12,18 +12,19 @@ import {
   type MethodImplSpec,
   type ServiceImpl,
 } from "@connectrpc/connect";
+import { createCallEngine } from "./call/engine.js";
+import type { CallLimits } from "./call/limits.js";
+import type { EarlyRefusal } from "./call/refusal.js";
+import type { RequestBudget } from "./call/request-budget.js";
+import type { UnaryRoute } from "./call/routes.js";
+import type { ServerStreamRoute } from "./call/server-stream-chain.js";
 import type { CallInfoKey } from "./call-info.js";
 import { getJsonOptions } from "./connect-internals.js";
 import { createConnectRequestCheck } from "./protocol-connect/request-checks.js";
-import { createConnectUnaryFastPath } from "./protocol-connect/unary.js";
-import { createGrpcUnaryFastPath } from "./protocol-grpc/unary.js";
 import { createGrpcWebTextHandler } from "./protocol-grpc-web/text-mode.js";
-import { createServerStreamFastPath } from "./server-stream.js";
-import { InflightCalls } from "./shared/call-context.js";
-import { offerRawStream } from "./shared/raw-http2-exchange.js";
-import { responseEncodings } from "./shared/response-compression.js";
-import type { ServerStreamRoute } from "./shared/server-stream-chain.js";
-import type { CallLimits, EarlyRefusal, RequestBudget, UnaryRoute } from "./shared/unary-call.js";
+import { createProtocolHandler } from "./protocols.js";
+import { offerRawStream } from "./wire/raw-http2-exchange.js";
+import { responseEncodings } from "./wire/response-compression.js";
 
 /**
  * How to build a fast path. Everything but `routes` has a default, and the
@@ -150,14 +151,9 @@ export interface FastPath {
 export function createFastPath(options: FastPathOptions): FastPath {
   const { unary, serverStreaming, router } = recordRoutes(options);
   const limits = resolveLimits(options);
-  const inflight = new InflightCalls(limits.shutdownSignal);
-  const grpc = createGrpcUnaryFastPath(unary, limits, inflight);
-  const connect = createConnectUnaryFastPath(unary, limits, inflight);
-  const streams = createServerStreamFastPath(serverStreaming, limits, inflight);
+  const { handle: direct } = createProtocolHandler(createCallEngine({ unary, serverStreaming }, limits));
   const completions = completionsFor(router, limits);
   const neverIndexed = options.neverIndexedHeaders ?? fastPathDefaults.neverIndexedHeaders;
-  const direct = (req: Parameters<typeof grpc.handle>[0], res: Parameters<typeof grpc.handle>[1]): boolean =>
-    grpc.handle(req, res) || connect.handle(req, res) || streams.handle(req, res);
   return {
     handle: (req, res) => direct(req, res) || completions.handle(req, res),
     takeStream: (stream, headers) => offerRawStream(stream, headers, direct, neverIndexed),

@@ -1,3 +1,7 @@
+export type { EarlyRefusal } from "./call/refusal.js";
+export type { RequestBudget } from "./call/request-budget.js";
+export { meterRequestBody } from "./call/request-meter.js";
+export { clampLongTimeouts, MAX_TIMEOUT_MS } from "./call/timeouts.js";
 export type { CallInfo, CallInfoKey } from "./call-info.js";
 export {
   type ConnectNodeCompletions,
@@ -9,9 +13,6 @@ export {
   type NodeRequest,
   type NodeResponse,
 } from "./fast-path.js";
-export { type CorsPolicy, corsHeaders } from "./shared/cors.js";
-export { encodeGrpcMessage } from "./shared/envelopes.js";
-export { meterRequestBody } from "./shared/request-meter.js";
-export { takeTurns, WRITES_PER_TURN } from "./shared/take-turns.js";
-export { clampLongTimeouts, MAX_TIMEOUT_MS } from "./shared/timeouts.js";
-export type { EarlyRefusal, RequestBudget } from "./shared/unary-call.js";
+export { type CorsPolicy, corsHeaders } from "./wire/cors.js";
+export { encodeGrpcMessage } from "./wire/envelopes.js";
+export { takeTurns, WRITES_PER_TURN } from "./wire/take-turns.js";

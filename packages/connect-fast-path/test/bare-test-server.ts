@@ -1,8 +1,8 @@
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo, Server as NetServer } from "node:net";
-import { offerRawStream, type RawHttp2Request, type RawHttp2Response } from "../src/shared/raw-http2-exchange.js";
-import type { FastRequest, FastResponse } from "../src/shared/unary-call.js";
+import type { FastRequest, FastResponse } from "../src/wire/exchange.js";
+import { offerRawStream, type RawHttp2Request, type RawHttp2Response } from "../src/wire/raw-http2-exchange.js";
 
 /** How a test server hands calls to a fast path: as Node's compatibility API does, or on the stream itself. */
 export type Http2Api = "compatibility API" | "raw stream";

@@ -6,7 +6,7 @@ import { create, createRegistry } from "@bufbuild/protobuf";
 import { AnySchema, anyPack, StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
-import { responseEncodings } from "../shared/response-compression.js";
+import { responseEncodings } from "../wire/response-compression.js";
 import { respondError } from "./unary.js";
 
 // A Connect unary error's JSON body is written with the handler's JSON

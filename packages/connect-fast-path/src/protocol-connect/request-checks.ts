@@ -2,7 +2,7 @@ import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
+import { type CorsPolicy, corsHeaders } from "../wire/cors.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 import { respondError } from "./unary.js";
 

@@ -6,9 +6,9 @@ import { Code, ConnectError, cors, createClient, type HandlerContext } from "@co
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Health } from "@greeter/proto/health/v1/health_pb.js";
-import { InflightCalls } from "../shared/call-context.js";
-import { responseEncodings } from "../shared/response-compression.js";
-import { createConnectUnaryFastPath } from "./unary.js";
+import { createCallEngine } from "../call/engine.js";
+import { responseEncodings } from "../wire/response-compression.js";
+import { createConnectHandler } from "./handler.js";
 
 // The fast path alone on a bare node:http server: whatever it does not take
 // gets a 404 with a marker, so every passing call here went through it.
@@ -32,27 +32,31 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
 }
 
 before(async () => {
-  const fastPath = createConnectUnaryFastPath(
-    [
-      { method: Greeter.method.greet, impl: greet as never },
-      // A method without NO_SIDE_EFFECTS: Connect allows no GET for it.
-      { method: Health.method.check, impl: (() => ({})) as never },
-    ],
-    {
-      readMaxBytes: 1024,
-      writeMaxBytes: 1024,
-      shutdownSignal: shutdown.signal,
-      cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
-      interceptors: [],
-      compressMinBytes: 1024,
-      responseEncodings: responseEncodings(undefined),
-      maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-      protocols: { grpc: true, grpcWeb: true, connect: true },
-      requireConnectProtocolHeader: false,
-      jsonOptions: {},
-      binaryOptions: {},
-    },
-    new InflightCalls(shutdown.signal),
+  const fastPath = createConnectHandler(
+    createCallEngine(
+      {
+        unary: [
+          { method: Greeter.method.greet, impl: greet as never },
+          // A method without NO_SIDE_EFFECTS: Connect allows no GET for it.
+          { method: Health.method.check, impl: (() => ({})) as never },
+        ],
+        serverStreaming: [],
+      },
+      {
+        readMaxBytes: 1024,
+        writeMaxBytes: 1024,
+        shutdownSignal: shutdown.signal,
+        cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
+        interceptors: [],
+        compressMinBytes: 1024,
+        responseEncodings: responseEncodings(undefined),
+        maxTimeoutMs: Number.MAX_SAFE_INTEGER,
+        protocols: { grpc: true, grpcWeb: true, connect: true },
+        requireConnectProtocolHeader: false,
+        jsonOptions: {},
+        binaryOptions: {},
+      },
+    ),
   );
   server = http.createServer((req, res) => {
     if (fastPath.handle(req, res)) return;

@@ -10,28 +10,20 @@ import {
 } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CallEngine } from "../call/engine.js";
+import { type CallLimits, checkWriteSize, tooLarge } from "../call/limits.js";
+import { readBody } from "../call/read-body.js";
+import { reportRefusal } from "../call/refusal.js";
+import { type GatedCall, passGate } from "../call/request-gate.js";
+import type { PreparedRoute } from "../call/routes.js";
+import { runUnaryCall } from "../call/run-unary-call.js";
+import { requestTimeout } from "../call/timeouts.js";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
-import type { InflightCalls } from "../shared/call-context.js";
-import { corsHeaders } from "../shared/cors.js";
-import { endWithBody } from "../shared/end-with-body.js";
-import { type GatedCall, passGate } from "../shared/request-gate.js";
-import { compressIfWorth, type ResponseEncodings } from "../shared/response-compression.js";
-import { strictUtf8 } from "../shared/strict-utf8.js";
-import { parseRequestTimeout } from "../shared/timeouts.js";
-import {
-  type CallLimits,
-  checkWriteSize,
-  type FastRequest,
-  type FastResponse,
-  type PreparedRoute,
-  plainPostRoute,
-  readBody,
-  reportRefusal,
-  routesByPath,
-  runUnaryCall,
-  tooLarge,
-  type UnaryRoute,
-} from "../shared/unary-call.js";
+import { corsHeaders } from "../wire/cors.js";
+import { endWithBody } from "../wire/end-with-body.js";
+import type { FastRequest, FastResponse } from "../wire/exchange.js";
+import { compressIfWorth, type ResponseEncodings } from "../wire/response-compression.js";
+import { strictUtf8 } from "../wire/strict-utf8.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
 import { connectVersionRequired } from "./protocol-version.js";
 
@@ -47,21 +39,14 @@ const PROTO_TYPE = "application/proto";
  * It takes the plain case only and leaves the rest to connect-node, whose
  * answers stay the reference: compressed bodies and messages, a
  * `connect-protocol-version` other than 1, GET for other methods, and
- * browsers from origins CORS does not allow (shared/cors.ts).
+ * browsers from origins CORS does not allow (wire/cors.ts).
  */
-export function createConnectUnaryFastPath(
-  routes: readonly UnaryRoute[],
-  options: CallLimits,
-  inflight: InflightCalls,
-) {
-  const byPath = routesByPath(routes, options);
+export function createConnectUnary(engine: CallEngine) {
+  const { limits: options, inflight } = engine;
+  const byPath = engine.unary;
 
-  /** Takes the request if it is a call this path serves; returns whether it did. */
-  function handle(req: FastRequest, res: FastResponse): boolean {
-    if (!options.protocols.connect) return false;
-    if (req.method === "GET") return handleGet(req, res);
-    const route = plainPostRoute(byPath, req, "content-encoding");
-    if (!route) return false;
+  /** Takes a POST to a unary method if it is a call this path serves; returns whether it did. */
+  function handlePost(req: FastRequest, res: FastResponse, route: PreparedRoute): boolean {
     const contentType = req.headers["content-type"] ?? "";
     const binary = contentType === PROTO_TYPE;
     if (!binary && !JSON_TYPE.test(contentType)) return false;
@@ -180,9 +165,7 @@ export function createConnectUnaryFastPath(
     gated?: GatedCall,
   ): void {
     // connect-node refuses a bad deadline before it reads the body: that error comes first.
-    const timeout =
-      gated?.timeout ??
-      parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs);
+    const timeout = requestTimeout(req.headers, "connect-timeout-ms", options.maxTimeoutMs, gated);
     const request = timeout.error ?? parseRequest(body, route.method.input, binary, options);
     if (request instanceof ConnectError) {
       refuse(req, res, cors, request, gated);
@@ -228,10 +211,7 @@ export function createConnectUnaryFastPath(
 
   /** Why the call's deadline header cannot be read, if it cannot: connect-node says so before anything about the body. */
   function timeoutError(req: FastRequest, gated: GatedCall | undefined): ConnectError | undefined {
-    return (
-      gated?.timeout ??
-      parseRequestTimeout("connect-timeout-ms", req.headers["connect-timeout-ms"], options.maxTimeoutMs)
-    ).error;
+    return requestTimeout(req.headers, "connect-timeout-ms", options.maxTimeoutMs, gated).error;
   }
 
   /**
@@ -266,7 +246,7 @@ export function createConnectUnaryFastPath(
     };
   }
 
-  return { handle };
+  return { handlePost, handleGet };
 }
 
 function parseRequest(body: Buffer, schema: DescMessage, binary: boolean, options: CallLimits): unknown {

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
+import { clampLongTimeouts } from "../call/timeouts.js";
 import type { CallInfoKey } from "../call-info.js";
 import type { UniversalHandler } from "../connect-internals.js";
-import { type CorsPolicy, corsHeaders } from "../shared/cors.js";
-import { LeanHeaders } from "../shared/lean-headers.js";
-import { takeTurns } from "../shared/take-turns.js";
-import { clampLongTimeouts } from "../shared/timeouts.js";
+import { type CorsPolicy, corsHeaders } from "../wire/cors.js";
+import { LeanHeaders } from "../wire/lean-headers.js";
+import { takeTurns } from "../wire/take-turns.js";
 import { decodeBase64Stream } from "./base64-frames.js";
 
 /** `application/grpc-web-text`, with or without `+proto`: the base64 mode of Google's grpc-web runtime. */

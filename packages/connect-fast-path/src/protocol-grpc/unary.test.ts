@@ -6,9 +6,17 @@ import { Code, ConnectError, cors, createClient, type HandlerContext } from "@co
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/bare-test-server.js";
-import { InflightCalls } from "../shared/call-context.js";
-import { responseEncodings } from "../shared/response-compression.js";
-import { createGrpcUnaryFastPath } from "./unary.js";
+import { type CallEngine, createCallEngine, type ProtocolHandler } from "../call/engine.js";
+import { createGrpcWebHandler } from "../protocol-grpc-web/handler.js";
+import { responseEncodings } from "../wire/response-compression.js";
+import { createGrpcHandler } from "./handler.js";
+
+/** gRPC and gRPC-Web, the two protocols that share this unary code. */
+function createGrpcFamily(engine: CallEngine): ProtocolHandler {
+  const grpc = createGrpcHandler(engine);
+  const web = createGrpcWebHandler(engine);
+  return { handle: (req, res) => grpc.handle(req, res) || web.handle(req, res) };
+}
 
 // The fast path alone on a bare node:http2 server (bare-test-server.ts):
 // every passing call here went through it.
@@ -36,23 +44,24 @@ async function greet(req: GreetingRequest, ctx: HandlerContext) {
 
 async function startServer(api: Http2Api): Promise<void> {
   const greetMethod = Greeter.method.greet;
-  const fastPath = createGrpcUnaryFastPath(
-    [{ method: greetMethod, impl: greet as never }],
-    {
-      readMaxBytes: 1024,
-      writeMaxBytes: 1024,
-      shutdownSignal: shutdown.signal,
-      cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
-      interceptors: [],
-      compressMinBytes: 1024,
-      responseEncodings: responseEncodings(undefined),
-      maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-      protocols: { grpc: true, grpcWeb: true, connect: true },
-      requireConnectProtocolHeader: false,
-      jsonOptions: {},
-      binaryOptions: {},
-    },
-    new InflightCalls(shutdown.signal),
+  const fastPath = createGrpcFamily(
+    createCallEngine(
+      { unary: [{ method: greetMethod, impl: greet as never }], serverStreaming: [] },
+      {
+        readMaxBytes: 1024,
+        writeMaxBytes: 1024,
+        shutdownSignal: shutdown.signal,
+        cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
+        interceptors: [],
+        compressMinBytes: 1024,
+        responseEncodings: responseEncodings(undefined),
+        maxTimeoutMs: Number.MAX_SAFE_INTEGER,
+        protocols: { grpc: true, grpcWeb: true, connect: true },
+        requireConnectProtocolHeader: false,
+        jsonOptions: {},
+        binaryOptions: {},
+      },
+    ),
   );
   server = await startBareHttp2Server(api, fastPath.handle);
 }

@@ -1,38 +1,21 @@
 import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
+import type { CallEngine } from "../call/engine.js";
+import { type CallLimits, checkWriteSize } from "../call/limits.js";
+import { readBody, readEnvelopedBody } from "../call/read-body.js";
+import { reportRefusal } from "../call/refusal.js";
+import { type GatedCall, passGate } from "../call/request-gate.js";
+import type { PreparedRoute } from "../call/routes.js";
+import { runUnaryCall } from "../call/run-unary-call.js";
+import { requestTimeout } from "../call/timeouts.js";
 import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
-import { GRPC_WEB_TEXT } from "../protocol-grpc-web/text-mode.js";
-import type { InflightCalls } from "../shared/call-context.js";
-import { corsHeaders } from "../shared/cors.js";
-import { endWithBody } from "../shared/end-with-body.js";
-import {
-  envelope,
-  GRPC_CONTENT_TYPE,
-  GRPC_WEB_CONTENT_TYPE,
-  parseSingleEnvelope,
-  setErrorTrailer,
-  trailerFrame,
-} from "../shared/envelopes.js";
-import { LeanHeaders } from "../shared/lean-headers.js";
-import { RawHttp2Response } from "../shared/raw-http2-exchange.js";
-import { type GatedCall, passGate } from "../shared/request-gate.js";
-import { compressIfWorth, type ResponseEncoding } from "../shared/response-compression.js";
-import { parseRequestTimeout } from "../shared/timeouts.js";
-import {
-  type CallLimits,
-  checkWriteSize,
-  type FastRequest,
-  type FastResponse,
-  outgoing,
-  plainPostRoute,
-  readBody,
-  readEnvelopedBody,
-  reportRefusal,
-  routesByPath,
-  runUnaryCall,
-  type UnaryRoute,
-} from "../shared/unary-call.js";
+import { endWithBody } from "../wire/end-with-body.js";
+import { envelope, parseSingleEnvelope, setErrorTrailer, trailerFrame } from "../wire/envelopes.js";
+import { type FastRequest, type FastResponse, outgoing } from "../wire/exchange.js";
+import { LeanHeaders } from "../wire/lean-headers.js";
+import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
+import { compressIfWorth, type ResponseEncoding } from "../wire/response-compression.js";
 
 /** How the call ends: HTTP/2 trailers (gRPC) or a trailer frame at the end of the body (gRPC-Web). */
 interface Reply {
@@ -53,7 +36,22 @@ interface Reply {
 }
 
 /**
- * Unary gRPC calls over HTTP/2, and binary gRPC-Web calls over HTTP/1.1 or
+ * Serves a unary call of the gRPC family that its protocol's handler has
+ * taken (`protocol-grpc/handler.ts`, `protocol-grpc-web/handler.ts`): gRPC,
+ * or gRPC-Web binary or text (`web`, `text`), with the CORS headers it gets.
+ */
+export type GrpcUnary = (
+  req: FastRequest,
+  res: FastResponse,
+  route: PreparedRoute,
+  cors: Record<string, string>,
+  contentType: string,
+  web: boolean,
+  text: boolean,
+) => void;
+
+/**
+ * Unary gRPC calls over HTTP/2, and gRPC-Web calls over HTTP/1.1 or
  * HTTP/2, answered without Fastify and connect-node's pipeline.
  *
  * connect-node runs every call, unary or not, through its streaming
@@ -62,31 +60,19 @@ interface Reply {
  * gRPC call is one frame in and one frame out, so this path reads the frame
  * (from the HTTP/2 stream itself, raw-http2-exchange.ts, or through Node's
  * request and response objects), calls the same service implementation
- * with a lean HandlerContext (call-context.ts), and writes the frame and
+ * with a lean HandlerContext (call/context.ts), and writes the frame and
  * trailers.
  *
- * It takes only the common case (identity encoding); everything else —
- * compression, streaming methods, other protocols — is left to connect-node
- * (`handle` returns false), so behaviour stays connect's wherever this path
- * does not go.
+ * Its handlers take only the common case (identity encoding); everything
+ * else — compression, client and bidi streams, other protocols — is left to
+ * connect-node, so behaviour stays connect's wherever this path does not go.
  */
-export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: CallLimits, inflight: InflightCalls) {
-  const byPath = routesByPath(routes, options);
+export function createGrpcUnary(engine: CallEngine): GrpcUnary {
+  const { limits: options, inflight } = engine;
   // gRPC-Web's trailer flag on a request envelope: connect-node skips that envelope.
   const webEnvelopes = { ...options, endFlag: 0x80 };
 
-  /** Takes the request if it is a call this path serves; returns whether it did. */
-  function handle(req: FastRequest, res: FastResponse): boolean {
-    const route = plainPostRoute(byPath, req, "grpc-encoding");
-    if (!route) return false;
-    const contentType = req.headers["content-type"] ?? "";
-    const text = GRPC_WEB_TEXT.test(contentType);
-    const web = text || GRPC_WEB_CONTENT_TYPE.test(contentType);
-    // gRPC proper needs HTTP/2 trailers; gRPC-Web works over either version.
-    if (!web && !(req.httpVersionMajor === 2 && GRPC_CONTENT_TYPE.test(contentType))) return false;
-    if (!(web ? options.protocols.grpcWeb : options.protocols.grpc)) return false;
-    const cors = corsHeaders(req.headers, options.cors);
-    if (!cors) return false;
+  return (req, res, route, cors, contentType, web, text) => {
     const reply: Reply = {
       res,
       contentType,
@@ -116,8 +102,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         }
       }
       // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
-      const timeout =
-        gated?.timeout ?? parseRequestTimeout("grpc-timeout", req.headers["grpc-timeout"], options.maxTimeoutMs);
+      const timeout = requestTimeout(req.headers, "grpc-timeout", options.maxTimeoutMs, gated);
       if (timeout.error || body instanceof ConnectError) {
         refuse(options, req, reply, timeout.error ?? (body as ConnectError), gated);
         return;
@@ -166,10 +151,7 @@ export function createGrpcUnaryFastPath(routes: readonly UnaryRoute[], options: 
         (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
       );
     } else read(serve);
-    return true;
-  }
-
-  return { handle };
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { budgetSpent, type RequestBudget } from "./unary-call.js";
+import { budgetSpent, connectionOf, type RequestBudget } from "./request-budget.js";
 
 /** Connect's unary content types: the body is one message, not envelopes. */
 const CONNECT_UNARY = /^application\/(proto|json)(;|$)/i;
@@ -30,7 +30,7 @@ export function meterRequestBody(
   budget: RequestBudget,
   options: { readMaxBytes?: number } = {},
 ): void {
-  const connection: object = "stream" in req ? (req.stream.session ?? req.stream) : req.socket;
+  const connection = connectionOf(req);
   const { headers } = req;
   const contentType = headers["content-type"] ?? "";
   const enveloped = !CONNECT_UNARY.test(contentType);

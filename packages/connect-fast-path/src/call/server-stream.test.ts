@@ -15,10 +15,10 @@ import {
   type GreetStreamRequest,
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../test/bare-test-server.js";
-import { createServerStreamFastPath } from "./server-stream.js";
-import { InflightCalls } from "./shared/call-context.js";
-import { responseEncodings } from "./shared/response-compression.js";
+import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../../test/bare-test-server.js";
+import { createProtocolHandler } from "../protocols.js";
+import { responseEncodings } from "../wire/response-compression.js";
+import { createCallEngine } from "./engine.js";
 
 // The streaming fast path alone on a bare server (bare-test-server.ts):
 // every passing call here went through it.
@@ -134,23 +134,24 @@ const tallying: Interceptor = (next) => async (req) => {
 
 async function startServer(interceptors: Interceptor[]): Promise<void> {
   shutdown = new AbortController();
-  const fastPath = createServerStreamFastPath(
-    [{ method: Greeter.method.greetStream, impl: greetStream as never }],
-    {
-      readMaxBytes: MAX_MESSAGE_BYTES,
-      writeMaxBytes: MAX_MESSAGE_BYTES,
-      shutdownSignal: shutdown.signal,
-      cors: { allowedOrigins: [], exposedHeaders: [] },
-      interceptors,
-      compressMinBytes: 100,
-      responseEncodings: responseEncodings(undefined),
-      maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-      protocols: { grpc: true, grpcWeb: true, connect: true },
-      requireConnectProtocolHeader: false,
-      jsonOptions: {},
-      binaryOptions: {},
-    },
-    new InflightCalls(shutdown.signal),
+  const fastPath = createProtocolHandler(
+    createCallEngine(
+      { unary: [], serverStreaming: [{ method: Greeter.method.greetStream, impl: greetStream as never }] },
+      {
+        readMaxBytes: MAX_MESSAGE_BYTES,
+        writeMaxBytes: MAX_MESSAGE_BYTES,
+        shutdownSignal: shutdown.signal,
+        cors: { allowedOrigins: [], exposedHeaders: [] },
+        interceptors,
+        compressMinBytes: 100,
+        responseEncodings: responseEncodings(undefined),
+        maxTimeoutMs: Number.MAX_SAFE_INTEGER,
+        protocols: { grpc: true, grpcWeb: true, connect: true },
+        requireConnectProtocolHeader: false,
+        jsonOptions: {},
+        binaryOptions: {},
+      },
+    ),
   );
   if (isHttp1()) server = await startBareHttp1Server(fastPath.handle);
   else if (wire === "gRPC-Web, HTTP/2 compatibility API") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Abortable, InflightCalls } from "./call-context.js";
+import { type Abortable, InflightCalls } from "./context.js";
 
 /** A call that, like the real one, leaves the list when it is aborted. */
 class Call implements Abortable {

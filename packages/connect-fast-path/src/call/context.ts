@@ -5,7 +5,7 @@ import type { DescMethodServerStreaming, DescMethodUnary, DescService } from "@b
 export type SingleRequestMethod = DescMethodUnary | DescMethodServerStreaming;
 
 import { Code, ConnectError, type ContextKey, type ContextValues, type HandlerContext } from "@connectrpc/connect";
-import { LeanHeaders } from "./lean-headers.js";
+import { LeanHeaders } from "../wire/lean-headers.js";
 
 /**
  * Something in flight that can be aborted: a fast-path call. It carries its

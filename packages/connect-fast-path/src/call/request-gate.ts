@@ -1,8 +1,10 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { CallInfo } from "../call-info.js";
-import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./call-context.js";
+import { type FastRequest, type FastResponse, peerOf } from "../wire/exchange.js";
+import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./context.js";
+import type { CallLimits } from "./limits.js";
+import { reportRefusal } from "./refusal.js";
 import { type ParsedTimeout, parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
-import { type CallLimits, type FastRequest, type FastResponse, peerOf, reportRefusal } from "./unary-call.js";
 
 /** connect's `requestGate`: runs once the headers are in, before any request message is read. */
 export type RequestGate = (context: HandlerContext) => void | Promise<void>;

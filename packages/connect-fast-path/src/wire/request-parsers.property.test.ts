@@ -6,9 +6,9 @@ import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protoco
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { type GreetingRequest, GreetingRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import fc from "fast-check";
+import { MAX_TIMEOUT_MS } from "../call/timeouts.js";
 import { decodeBase64, decodeBase64Stream } from "../protocol-grpc-web/base64-frames.js";
 import { envelope, parseSingleEnvelope } from "./envelopes.js";
-import { MAX_TIMEOUT_MS } from "./timeouts.js";
 
 // Property tests of the parsers on the request path: each input either
 // decodes to what a reference decoding says, or fails with a ConnectError of

@@ -8,11 +8,11 @@ import {
   type StreamRequest,
   type StreamResponse,
   type UnaryRequest,
-  type UnaryResponse,
 } from "@connectrpc/connect";
 import { type CallInfoKey, FastCallInfo } from "../call-info.js";
-import type { CallContext } from "./call-context.js";
-import { type CallStart, copyHeaders, handlerContext } from "./unary-chain.js";
+import type { CallContext } from "./context.js";
+import { applyInterceptors, callState, copyHeaders, handlerContext } from "./interceptor-chain.js";
+import type { CallStart } from "./unary-chain.js";
 
 /** One server-streaming method and the function that implements it. */
 export interface ServerStreamRoute {
@@ -90,8 +90,7 @@ export function createServerStreamInvoker(
     normalized(route.impl(request as never, context), method);
 
   const innermost = async (req: UnaryRequest | StreamRequest): Promise<StreamResponse> => {
-    const state = req.contextValues.get(requestKey);
-    if (!state) throw new ConnectError("fast path: call state lost by an interceptor", Code.Internal);
+    const state = callState(req, requestKey);
     if (!req.stream) throw new ConnectError("an interceptor made a streaming call unary", Code.Internal);
     const { context } = state.start;
     const request = await singleMessage(req.message);
@@ -105,8 +104,7 @@ export function createServerStreamInvoker(
     };
     return state.response;
   };
-  let chain: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse> = innermost;
-  for (const interceptor of [...interceptors].reverse()) chain = interceptor(chain);
+  const chain = applyInterceptors(innermost, interceptors);
 
   return async (start) => {
     const { context } = start;

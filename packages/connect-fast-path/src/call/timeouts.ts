@@ -46,6 +46,20 @@ export function parseRequestTimeout(
 }
 
 /**
+ * A call's deadline: what the request gate read already, if the call went
+ * through one, else its protocol's header parsed now. Every protocol reads
+ * its deadline here, one way.
+ */
+export function requestTimeout(
+  headers: IncomingHttpHeaders,
+  header: TimeoutHeader,
+  maxTimeoutMs: number,
+  gated?: { readonly timeout: ParsedTimeout },
+): ParsedTimeout {
+  return gated?.timeout ?? parseRequestTimeout(header, headers[header], maxTimeoutMs);
+}
+
+/**
  * The longest gRPC timeout at or under {@link MAX_TIMEOUT_MS} that the
  * header's eight digits can say: 2,147,483 seconds, 0.6 s short of it
  * (milliseconds would need ten digits).

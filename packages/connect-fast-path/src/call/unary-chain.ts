@@ -11,7 +11,8 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { type CallInfoKey, FastCallInfo } from "../call-info.js";
-import type { CallContext } from "./call-context.js";
+import type { CallContext } from "./context.js";
+import { applyInterceptors, callState, copyHeaders, handlerContext } from "./interceptor-chain.js";
 
 /** One unary method and the function that implements it. */
 export interface UnaryRoute {
@@ -146,8 +147,7 @@ export function createUnaryInvoker(
   };
   const innermost = (req: UnaryRequest | StreamRequest): Promise<UnaryResponse> => {
     try {
-      const state = req.contextValues.get(invocationKey);
-      if (!state) throw new ConnectError("fast path: call state lost by an interceptor", Code.Internal);
+      const state = callState(req, invocationKey);
       const { context } = state.invocation;
       const result = route.impl(req.message as never, req === state ? context : handlerContext(context, req));
       if (isThenable(result)) return Promise.resolve(result).then((value) => answered(state, req, value));
@@ -156,9 +156,7 @@ export function createUnaryInvoker(
       return Promise.reject(e);
     }
   };
-  // connect's own applyInterceptors is internal; this is the same fold.
-  let chain: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse> = innermost;
-  for (const interceptor of [...interceptors].reverse()) chain = interceptor(chain);
+  const chain = applyInterceptors(innermost, interceptors);
 
   return (invocation) => {
     const { context } = invocation;
@@ -188,34 +186,4 @@ export function createUnaryInvoker(
 /** What `await` would wait for: a promise, or any object with a `then` method. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
-
-/** The handler sees what the interceptors passed on, as connect-node does, when they rebuilt the request. */
-export function handlerContext(context: CallContext, req: UnaryRequest | StreamRequest): HandlerContext {
-  // Not a spread of the context: its headers and signal are getters on a
-  // class, which a spread leaves out. Comparing the signals would make one;
-  // an interceptor that replaced it also rebuilt the request.
-  return {
-    service: req.service,
-    method: context.method,
-    protocolName: context.protocolName,
-    requestMethod: context.requestMethod,
-    url: context.url,
-    timeoutMs: context.timeoutMs,
-    requestHeader: req.header,
-    // An interceptor that spread our request lost its signal (a getter).
-    signal: req.signal ?? context.signal,
-    values: req.contextValues,
-    get responseHeader() {
-      return context.responseHeader;
-    },
-    get responseTrailer() {
-      return context.responseTrailer;
-    },
-  };
-}
-
-export function copyHeaders(from: Headers, to: Headers): void {
-  if (from === to) return;
-  for (const [key, value] of from) to.set(key, value);
 }

@@ -1,5 +1,5 @@
 import { ServerResponse } from "node:http";
-import type { FastResponse } from "./unary-call.js";
+import type { FastResponse } from "./exchange.js";
 
 // Node's HTTP/1.1 response hands its head and a Buffer body to the socket as
 // two chunks, which go out through writev; a latin1 string body is appended

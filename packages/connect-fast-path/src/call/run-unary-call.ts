@@ -1,0 +1,102 @@
+import type { Message } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { type FastRequest, type FastResponse, peerOf } from "../wire/exchange.js";
+import { type CallContext, createCallContext, type InflightCalls } from "./context.js";
+import type { GatedCall } from "./request-gate.js";
+import type { PreparedRoute } from "./routes.js";
+
+/** One call, ready to run: what the protocol code parsed from the request. */
+export interface UnaryCall {
+  req: FastRequest;
+  res: FastResponse;
+  route: PreparedRoute;
+  protocolName: string;
+  request: unknown;
+  /** Request body bytes read. */
+  bytesIn: number;
+  /** Serializes the answer as the protocol sends it. */
+  encode: (message: Message) => Uint8Array;
+  timeoutMs: number | undefined;
+  inflight: InflightCalls;
+  /** The call as the request gate let it through, if there is a gate: its context and its watch for the client going away. */
+  gated?: GatedCall;
+}
+
+/**
+ * Runs a call: makes its context, calls the interceptors and the
+ * implementation, and hands the encoded answer to `answer` — or any failure
+ * to `fail`. It fails with the call's
+ * abort reason (deadline, client gone, shutdown) if that comes first, and,
+ * as connect-node does, turns anything but a ConnectError into INTERNAL
+ * "internal error" so that a bug's message stays in the server.
+ */
+export function runUnaryCall(
+  call: UnaryCall,
+  answer: (body: Uint8Array, context: CallContext) => void,
+  fail: (error: ConnectError, context: CallContext) => void,
+): Promise<void> {
+  const { req, res, route } = call;
+  const context =
+    call.gated?.context ??
+    createCallContext({
+      method: route.method,
+      protocolName: call.protocolName,
+      requestMethod: "POST",
+      url: req.url ?? "",
+      timeoutMs: call.timeoutMs,
+      requestHeaders: req.headers,
+      inflight: call.inflight,
+    });
+  // A client that goes away before the answer cancels the call (past a
+  // gate, the gate's watch does it already).
+  const onClose = call.gated?.onClose ?? watchClient(res, context);
+  const failed = (e: unknown): void => {
+    try {
+      fail(
+        e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
+        context,
+      );
+    } finally {
+      res.removeListener("close", onClose);
+      context.finish();
+    }
+  };
+  let invoked: Promise<Uint8Array>;
+  try {
+    invoked = route.invoke({
+      context,
+      request: call.request,
+      encode: call.encode,
+      bytesIn: call.bytesIn,
+      peer: () => peerOf(req),
+    });
+  } catch (e) {
+    invoked = Promise.reject(e);
+  }
+  // Promise callbacks, not an async function: see createUnaryInvoker.
+  return untilAborted(invoked, context).then((body) => {
+    try {
+      answer(body, context);
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    res.removeListener("close", onClose);
+    context.finish();
+  }, failed);
+}
+
+/** Cancels the call when its client goes away before the answer; returns the listener, to be removed once answered. */
+function watchClient(res: FastResponse, context: CallContext): () => void {
+  const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  res.once("close", onClose);
+  return onClose;
+}
+
+/** The call's result, or its abort reason (deadline, client gone, shutdown) if that comes first. */
+function untilAborted<T>(promise: Promise<T>, context: CallContext): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    context.onAbort(reject);
+    promise.then(resolve, reject);
+  });
+}
