@@ -19,9 +19,9 @@ export const malformed = (): ConnectError =>
  * first: a malformed body fails with INVALID_ARGUMENT instead of turning
  * into different bytes.
  */
-export function decodeBase64(text: string): Buffer {
+export function decodeBase64(text: string): Buffer | ConnectError {
   text = text.replace(WHITESPACE, "");
-  if (text.length % 4 !== 0 || !QUANTA.test(text)) throw malformed();
+  if (text.length % 4 !== 0 || !QUANTA.test(text)) return malformed();
   // Node's decoder stops at the first padding: "AA==AA==" would come out as
   // one byte, not two. So each padded piece is decoded on its own.
   const pieces = text.split(AFTER_PADDING);
@@ -36,7 +36,10 @@ export async function* decodeBase64Stream(chunks: AsyncIterable<Buffer | string>
     pending += (typeof chunk === "string" ? chunk : chunk.toString("latin1")).replace(WHITESPACE, "");
     const whole = pending.length - (pending.length % 4);
     if (whole > 0) {
-      yield decodeBase64(pending.slice(0, whole));
+      const bytes = decodeBase64(pending.slice(0, whole));
+      // An iterable reports its failure the iterable way.
+      if (bytes instanceof ConnectError) throw bytes;
+      yield bytes;
       pending = pending.slice(whole);
     }
   }

@@ -9,7 +9,7 @@ import { type GatedCall, passGate } from "../call/request-gate.js";
 import type { PreparedRoute } from "../call/routes.js";
 import { runUnaryCall } from "../call/run-unary-call.js";
 import { requestTimeout } from "../call/timeouts.js";
-import { decodeBase64, malformed } from "../protocol-grpc-web/base64-frames.js";
+import { decodeBase64 } from "../protocol-grpc-web/base64-frames.js";
 import { endWithBody } from "../wire/end-with-body.js";
 import { envelope, parseSingleEnvelope, setErrorTrailer, trailerFrame } from "../wire/envelopes.js";
 import { type FastRequest, type FastResponse, outgoing } from "../wire/exchange.js";
@@ -95,11 +95,7 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
       const wireBytes = received instanceof ConnectError ? 0 : received.byteLength;
       let body: Buffer | ConnectError = received;
       if (text && !(received instanceof ConnectError)) {
-        try {
-          body = decodeBase64(received.toString("latin1"));
-        } catch (e) {
-          body = e instanceof ConnectError ? e : malformed();
-        }
+        body = decodeBase64(received.toString("latin1"));
       }
       // connect-node raises a bad deadline before it reads a byte of the body: that error comes first.
       const timeout = requestTimeout(req.headers, "grpc-timeout", options.maxTimeoutMs, gated);

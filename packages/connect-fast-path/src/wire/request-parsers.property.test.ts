@@ -148,20 +148,20 @@ describe("gRPC-Web text (base64 frames)", () => {
     );
   });
 
-  it(`either decodes any text as Node would, or refuses it with INVALID_ARGUMENT (${RUNS} runs)`, () => {
+  it(`either decodes any text as Node would, or refuses it with INVALID_ARGUMENT, never a throw (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom(..."AZaz09+/=-_ .\n*"), maxLength: 24 }), (text) => {
-        try {
-          const decoded = decodeBase64(text);
-          // The reference: each padded piece decoded on its own, and only
-          // whole quanta of the base64 alphabet were accepted.
-          const stripped = text.replace(/[\r\n\t ]+/g, "");
-          assert.match(stripped, /^([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)*$/);
-          const pieces = stripped.match(/[^=]*=*/g)?.filter((p) => p !== "") ?? [];
-          assert.deepEqual(decoded, Buffer.concat(pieces.map((p) => Buffer.from(p, "base64"))));
-        } catch (e) {
-          assert.equal(codeOf(e), Code.InvalidArgument);
+        const decoded = decodeBase64(text);
+        if (decoded instanceof ConnectError) {
+          assert.equal(decoded.code, Code.InvalidArgument);
+          return;
         }
+        // The reference: each padded piece decoded on its own, and only
+        // whole quanta of the base64 alphabet were accepted.
+        const stripped = text.replace(/[\r\n\t ]+/g, "");
+        assert.match(stripped, /^([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)*$/);
+        const pieces = stripped.match(/[^=]*=*/g)?.filter((p) => p !== "") ?? [];
+        assert.deepEqual(decoded, Buffer.concat(pieces.map((p) => Buffer.from(p, "base64"))));
       }),
       params,
     );
