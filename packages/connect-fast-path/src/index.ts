@@ -13,6 +13,7 @@ export {
   type NodeRequest,
   type NodeResponse,
 } from "./fast-path.js";
+export { takeStreamsFirst } from "./take-streams-first.js";
 export { type CorsPolicy, corsHeaders } from "./wire/cors.js";
 export { encodeGrpcMessage } from "./wire/envelopes.js";
 export { takeTurns, WRITES_PER_TURN } from "./wire/take-turns.js";

@@ -12,7 +12,7 @@ import {
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
 // The package by its name, as an adopter imports it: its public API alone.
-import { createFastPath, type NodeRequest, type NodeResponse } from "@greeter/connect-fast-path";
+import { createFastPath, type NodeRequest, type NodeResponse, takeStreamsFirst } from "@greeter/connect-fast-path";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { createCallerEchoInterceptor, createTokenGate } from "./adopter/access.js";
 import {
@@ -25,7 +25,6 @@ import { createGrpcJsClient, grpcJsServerStream, grpcJsUnary } from "./adopter/g
 import { createKeyValueRoutes } from "./adopter/key-value-service.js";
 import { type Listening, listenOnLoopback } from "./adopter/loopback.js";
 import { connectPostWithoutBody, rawGrpcCall } from "./adopter/raw-calls.js";
-import { takeStreamsFirst } from "./adopter/take-streams-first.js";
 
 // Another team's service (kv.v1.KeyValueService, test/adopter/), served
 // as the package README's "Use" section shows: one options object for the
