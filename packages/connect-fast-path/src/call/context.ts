@@ -71,6 +71,8 @@ export class InflightCalls {
 }
 
 export interface CallContext extends HandlerContext {
+  /** Joins the calls in flight and arms the deadline, for a context made with `deferStart`; otherwise done already. */
+  start(): void;
   /** Ends the call's deadline and the handler's signal, e.g. when the client cancels. */
   abort(reason: unknown): void;
   /** Calls `listener` once if the call is aborted (at once if it already is); cheaper than a signal listener. */
@@ -92,6 +94,13 @@ export interface CallContextInit {
   timeoutMs: number | undefined;
   requestHeaders: IncomingHttpHeaders;
   inflight: InflightCalls;
+  /**
+   * Made for the request gate, before the body is read: the call joins the
+   * calls in flight and its deadline's timer runs only from `start()`, so
+   * that a call whose client goes away while its body is read leaves
+   * nothing behind. Its deadline still counts from now.
+   */
+  deferStart?: boolean;
 }
 
 /**
@@ -118,6 +127,7 @@ class FastCallContext implements CallContext, Abortable {
   private outHeader: Headers | undefined;
   private outTrailer: Headers | undefined;
   private contextValues: ContextValues | undefined;
+  private started = false;
   private done = false;
   previousInflight: Abortable | undefined;
   nextInflight: Abortable | undefined;
@@ -128,14 +138,22 @@ class FastCallContext implements CallContext, Abortable {
     this.protocolName = init.protocolName;
     this.requestMethod = init.requestMethod;
     this.url = init.url;
-    init.inflight.add(this);
     if (init.timeoutMs !== undefined) {
       // Whole milliseconds, as connect-node's Date-based deadline gives:
       // gRPC timeouts in µs or ns would otherwise make timeoutMs() fractional.
       this.deadline = Math.trunc(Date.now() + init.timeoutMs);
+    }
+    if (!init.deferStart) this.start();
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.init.inflight.add(this);
+    if (this.deadline !== undefined) {
       this.timer = setTimeout(
         () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-        init.timeoutMs,
+        Math.max(0, this.deadline - Date.now()),
       );
     }
   }

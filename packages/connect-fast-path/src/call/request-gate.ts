@@ -1,6 +1,7 @@
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import type { CallInfo } from "../call-info.js";
-import { type FastRequest, type FastResponse, peerOf } from "../wire/exchange.js";
+import { type FastRequest, peerOf } from "../wire/exchange.js";
+import { LeanHeaders } from "../wire/lean-headers.js";
 import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./context.js";
 import type { CallLimits } from "./limits.js";
 import { reportRefusal } from "./refusal.js";
@@ -9,34 +10,14 @@ import { type ParsedTimeout, parseRequestTimeout, type TimeoutHeader } from "./t
 /** connect's `requestGate`: runs once the headers are in, before any request message is read. */
 export type RequestGate = (context: HandlerContext) => void | Promise<void>;
 
-/** A call stopped at the gate is one more early refusal; the protocol code answers it. */
-export type GateRefusal = (error: ConnectError, context: CallContext) => void;
-
-type GateProtocol = "grpc" | "grpc-web" | "connect";
-
-/**
- * A call past the gate, before its body is read: its context, its parsed
- * timeout, and the watch for its client going away, which the call keeps
- * (runUnaryCall, ServerStreamCall) or drops (`stopWatching`) when refused.
- */
-export class GatedCall {
-  /** Ends the call when its client goes away: listening to the response's `close` from the gate on. */
-  readonly onClose: () => void;
-
-  constructor(
-    readonly context: CallContext,
-    readonly timeout: ParsedTimeout,
-    private readonly res: FastResponse,
-  ) {
-    this.onClose = () => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    res.once("close", this.onClose);
-  }
-
-  /** Drops the watch: for a call answered without running. */
-  stopWatching(): void {
-    this.res.removeListener("close", this.onClose);
-  }
+/** A call the gate let through, before its body is read: its context (started once the body is in) and its deadline. */
+export interface GatedCall {
+  context: CallContext;
+  timeout: ParsedTimeout;
 }
+
+/** What the gate decided: nothing to go on, or the error to refuse the call with. */
+export type GateVerdict = ConnectError | undefined;
 
 /** What the gate can know of a call before its body: the interceptors get the whole CallInfo later. */
 class GateCallInfo implements CallInfo {
@@ -53,87 +34,134 @@ class GateCallInfo implements CallInfo {
   }
 }
 
-/** The call a gate looks at. */
-export interface GateInput {
-  req: FastRequest;
-  res: FastResponse;
-  method: SingleRequestMethod;
-  protocolName: GateProtocol;
-  timeoutHeader: TimeoutHeader;
+/**
+ * What the router's `requestGate` sees of a call, before its body is read:
+ * a HandlerContext whose costly parts (the call's context proper: its
+ * values, response headers, signal) are made only when the gate touches
+ * them. Most calls pass a gate that reads a header and returns (a public
+ * method, no token): they leave no context behind, and the call makes its
+ * own after its body is read, as without a gate. A call whose gate did
+ * touch them carries that context (`gated()`) into the call, with what the
+ * gate set: it is made with `deferStart`, joining the calls in flight and
+ * arming its deadline only once the body is in, so that a call whose client
+ * leaves meanwhile leaves nothing behind.
+ */
+export class GateContext implements HandlerContext {
+  readonly service: SingleRequestMethod["parent"];
+  readonly requestMethod: string;
+  readonly url: string;
+  readonly timeout: ParsedTimeout;
+  private made: CallContext | undefined;
+  private header: LeanHeaders | undefined;
+  private readonly deadline: number | undefined;
+
+  constructor(
+    private readonly options: Pick<CallLimits, "callInfoKey" | "maxTimeoutMs">,
+    private readonly inflight: InflightCalls,
+    private readonly req: FastRequest,
+    readonly method: SingleRequestMethod,
+    readonly protocolName: string,
+    timeoutHeader: TimeoutHeader,
+  ) {
+    this.service = method.parent;
+    this.requestMethod = req.method ?? "POST";
+    this.url = req.url ?? "";
+    this.timeout = parseRequestTimeout(timeoutHeader, req.headers[timeoutHeader], options.maxTimeoutMs);
+    const ms = this.timeout.error ? undefined : this.timeout.timeoutMs;
+    this.deadline = ms === undefined ? undefined : Math.trunc(Date.now() + ms);
+  }
+
+  get requestHeader(): Headers {
+    if (this.made) return this.made.requestHeader;
+    this.header ??= new LeanHeaders(this.req.headers);
+    return this.header;
+  }
+
+  timeoutMs(): number | undefined {
+    return this.deadline === undefined ? undefined : this.deadline - Date.now();
+  }
+
+  get signal(): AbortSignal {
+    return this.context().signal;
+  }
+
+  get values(): ContextValues {
+    return this.context().values;
+  }
+
+  get responseHeader(): Headers {
+    return this.context().responseHeader;
+  }
+
+  get responseTrailer(): Headers {
+    return this.context().responseTrailer;
+  }
+
+  /** The call's context, made now if the gate has not needed it yet (to answer its refusal, say). */
+  context(): CallContext {
+    if (!this.made) {
+      const { req, options } = this;
+      this.made = createCallContext({
+        method: this.method,
+        protocolName: this.protocolName,
+        requestMethod: this.requestMethod,
+        url: this.url,
+        timeoutMs: this.timeoutMs(),
+        requestHeaders: req.headers,
+        inflight: this.inflight,
+        deferStart: true,
+      });
+      if (options.callInfoKey) this.made.values.set(options.callInfoKey, new GateCallInfo(req, this.protocolName));
+    }
+    return this.made;
+  }
+
+  /** The call as the gate let it through: its context, if the gate touched one, and its deadline; else nothing to carry. */
+  gated(): GatedCall | undefined {
+    return this.made && { context: this.made, timeout: this.timeout };
+  }
 }
 
 /**
- * Makes a call's context before its body is read and runs the router's
- * `requestGate` on it, as connect-node does: a call the gate refuses is
- * answered without its message being read, and what the gate put in the
- * context (values for the interceptors, response headers) stays with a call
- * it lets through. A gate that throws something other than a ConnectError
- * fails the call with INTERNAL "internal error", as connect-node does. A
- * deadline, a cancel or the shutdown that comes while the gate runs ends
- * the call with its reason. A gate that answers at once costs no promise.
+ * Runs the gate on a call's context, as connect-node does: a call it
+ * refuses is answered without its message being read. Its verdict comes
+ * at once when the gate answers at once (no promise, nothing allocated),
+ * else as a promise. Anything it throws that is not a ConnectError refuses
+ * the call with INTERNAL "internal error", as connect-node does.
  */
-export function passGate(
-  gate: RequestGate,
-  options: Pick<CallLimits, "callInfoKey" | "onRefused" | "maxTimeoutMs">,
-  inflight: InflightCalls,
-  call: GateInput,
-  pass: (gated: GatedCall) => void,
-  refuse: GateRefusal,
-): void {
-  const { req } = call;
-  const timeout = parseRequestTimeout(call.timeoutHeader, req.headers[call.timeoutHeader], options.maxTimeoutMs);
-  const context = createCallContext({
-    method: call.method,
-    protocolName: call.protocolName,
-    requestMethod: req.method ?? "POST",
-    url: req.url ?? "",
-    timeoutMs: timeout.error ? undefined : timeout.timeoutMs,
-    requestHeaders: req.headers,
-    inflight,
-  });
-  if (options.callInfoKey) context.values.set(options.callInfoKey, new GateCallInfo(req, call.protocolName));
-  // Also while the body is read after the gate: a call whose client is gone
-  // must leave the calls in flight.
-  const gated = new GatedCall(context, timeout, call.res);
+export function askGate(gate: RequestGate, context: HandlerContext): GateVerdict | Promise<GateVerdict> {
   let result: void | Promise<void>;
   try {
     result = gate(context);
   } catch (e) {
-    settle(gated, e ?? new Error("the request gate threw nothing"), options, call, pass, refuse);
-    return;
+    return refusal(e);
   }
-  if (result instanceof Promise) {
-    result.then(
-      () => settle(gated, undefined, options, call, pass, refuse),
-      (e: unknown) =>
-        settle(gated, e ?? new Error("the request gate rejected with nothing"), options, call, pass, refuse),
-    );
-  } else settle(gated, undefined, options, call, pass, refuse);
+  return result instanceof Promise ? result.then(() => undefined, refusal) : undefined;
 }
 
-function settle(
-  gated: GatedCall,
-  thrown: unknown,
+function refusal(thrown: unknown): ConnectError {
+  return thrown instanceof ConnectError
+    ? thrown
+    : new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
+}
+
+/**
+ * Reports a call the gate refused as an early refusal (the interceptors
+ * never see it), with what the report adds in the head, but for gRPC,
+ * whose Trailers-Only answer is one frame. The caller answers it.
+ */
+export function reportGateRefusal(
   options: Pick<CallLimits, "onRefused">,
-  call: GateInput,
-  pass: (gated: GatedCall) => void,
-  refuse: GateRefusal,
+  req: FastRequest,
+  protocolName: "grpc" | "grpc-web" | "connect",
+  error: ConnectError,
+  context: CallContext,
 ): void {
-  const { context } = gated;
-  const error =
-    thrown === undefined
-      ? context.abortReason
-      : thrown instanceof ConnectError
-        ? thrown
-        : new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
-  if (error === undefined) {
-    pass(gated);
-    return;
-  }
-  gated.stopWatching();
-  // In the head, but for gRPC, whose Trailers-Only answer is one frame.
-  const metadata = call.protocolName === "grpc" ? context.responseTrailer : context.responseHeader;
-  reportRefusal(options, call.req, call.protocolName, error, metadata);
-  refuse(error, context);
-  context.finish();
+  reportRefusal(
+    options,
+    req,
+    protocolName,
+    error,
+    protocolName === "grpc" ? context.responseTrailer : context.responseHeader,
+  );
 }

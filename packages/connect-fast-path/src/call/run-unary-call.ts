@@ -2,7 +2,6 @@ import type { Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type FastRequest, type FastResponse, peerOf } from "../wire/exchange.js";
 import { type CallContext, createCallContext, type InflightCalls } from "./context.js";
-import type { GatedCall } from "./request-gate.js";
 import type { PreparedRoute } from "./routes.js";
 
 /** One call, ready to run: what the protocol code parsed from the request. */
@@ -18,8 +17,8 @@ export interface UnaryCall {
   encode: (message: Message) => Uint8Array;
   timeoutMs: number | undefined;
   inflight: InflightCalls;
-  /** The call as the request gate let it through, if there is a gate: its context and its watch for the client going away. */
-  gated?: GatedCall;
+  /** The context the request gate ran with, if there is a gate: started here. */
+  context?: CallContext;
 }
 
 /**
@@ -36,8 +35,10 @@ export function runUnaryCall(
   fail: (error: ConnectError, context: CallContext) => void,
 ): Promise<void> {
   const { req, res, route } = call;
+  const gated = call.context;
+  gated?.start();
   const context =
-    call.gated?.context ??
+    gated ??
     createCallContext({
       method: route.method,
       protocolName: call.protocolName,
@@ -47,9 +48,7 @@ export function runUnaryCall(
       requestHeaders: req.headers,
       inflight: call.inflight,
     });
-  // A client that goes away before the answer cancels the call (past a
-  // gate, the gate's watch does it already).
-  const onClose = call.gated?.onClose ?? watchClient(res, context);
+  const onClose = watchClient(res, context);
   const failed = (e: unknown): void => {
     try {
       fail(

@@ -10,7 +10,7 @@ import type { CallEngine } from "./engine.js";
 import { type CallLimits, checkWriteSize } from "./limits.js";
 import { readEnvelopedBody } from "./read-body.js";
 import { reportRefusal } from "./refusal.js";
-import { type GatedCall, passGate } from "./request-gate.js";
+import { askGate, GateContext, type GatedCall, reportGateRefusal } from "./request-gate.js";
 import {
   createServerStreamInvoker,
   type OpenStream,
@@ -107,18 +107,17 @@ export function serveServerStream(
       inflight,
     });
   /** Ends a call refused before the interceptors, reported, with what the report adds. */
-  const refuse = (context: CallContext, error: ConnectError, gated: GatedCall | undefined): void => {
+  const refuse = (context: CallContext, error: ConnectError): void => {
     // In the head, but for gRPC, whose Trailers-Only answer is one frame.
     const metadata = protocol.name === "grpc" ? context.responseTrailer : context.responseHeader;
     reportRefusal(options, req, protocol.name, error, metadata);
-    gated?.stopWatching();
     new ServerStreamCall(res, context, framing).end(error);
     context.finish();
   };
   const begin = (gated?: GatedCall): void => {
     const refused = protocol.refuseHeaders?.(req, options);
     if (refused) {
-      refuse(contextFor(gated, undefined), refused, gated);
+      refuse(contextFor(gated, undefined), refused);
       return;
     }
     readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, (body) => {
@@ -136,9 +135,10 @@ export function serveServerStream(
       const invalid = timeout.error ?? (request instanceof ConnectError ? request : undefined);
       const context = contextFor(gated, invalid ? undefined : timeout.timeoutMs);
       if (invalid) {
-        refuse(context, invalid, gated);
+        refuse(context, invalid);
         return;
       }
+      context.start();
       const call = new ServerStreamCall(res, context, framing);
       // Read now, not when the line is logged: a stream ends when its client
       // cuts the connection too, and Node has let go of the socket by then.
@@ -149,20 +149,25 @@ export function serveServerStream(
         bytesIn: body instanceof ConnectError ? 0 : body.byteLength,
         peer: () => peer,
       };
-      void call.run(() => route.invoke(start), gated?.onClose);
+      void call.run(() => route.invoke(start));
     });
   };
   const gate = options.requestGate;
-  if (gate) {
-    passGate(
-      gate,
-      options,
-      inflight,
-      { req, res, method: route.method, protocolName: protocol.name, timeoutHeader: protocol.timeoutHeader },
-      begin,
-      (error, context) => new ServerStreamCall(res, context, framing).end(error),
-    );
-  } else begin();
+  if (!gate) {
+    begin();
+    return;
+  }
+  const view = new GateContext(options, inflight, req, route.method, protocol.name, protocol.timeoutHeader);
+  const refuseAtGate = (error: ConnectError): void => {
+    const context = view.context();
+    context.finish();
+    reportGateRefusal(options, req, protocol.name, error, context);
+    new ServerStreamCall(res, context, framing).end(error);
+  };
+  const verdict = askGate(gate, view);
+  if (verdict === undefined) begin(view.gated());
+  else if (verdict instanceof ConnectError) refuseAtGate(verdict);
+  else verdict.then((error) => (error ? refuseAtGate(error) : begin(view.gated())));
 }
 
 /** How a call's answer is framed. */
@@ -209,12 +214,10 @@ class ServerStreamCall {
     this.res = response as StreamSink;
   }
 
-  /** `watching`: the request gate's listener for the client going away, already on the response. */
-  async run(open: () => Promise<OpenStream>, watching?: () => void): Promise<void> {
+  async run(open: () => Promise<OpenStream>): Promise<void> {
     const { res, context } = this;
-    const onClose =
-      watching ?? ((): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
-    if (!watching) res.once("close", onClose);
+    const onClose = (): void => context.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    res.once("close", onClose);
     context.onAbort((reason) => {
       this.end(reason);
       this.wake?.();

@@ -10,11 +10,12 @@ import {
 } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CallContext } from "../call/context.js";
 import type { CallEngine } from "../call/engine.js";
 import { type CallLimits, checkWriteSize, tooLarge } from "../call/limits.js";
 import { readBody } from "../call/read-body.js";
 import { reportRefusal } from "../call/refusal.js";
-import { type GatedCall, passGate } from "../call/request-gate.js";
+import { askGate, GateContext, type GatedCall, reportGateRefusal } from "../call/request-gate.js";
 import type { PreparedRoute } from "../call/routes.js";
 import { runUnaryCall } from "../call/run-unary-call.js";
 import { requestTimeout } from "../call/timeouts.js";
@@ -55,42 +56,60 @@ export function createConnectUnary(engine: CallEngine) {
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
 
-    const start = (gated?: GatedCall): void => {
-      if (version === undefined && options.requireConnectProtocolHeader) {
-        refuse(req, res, cors, connectVersionRequired("header"), gated);
-        return;
-      }
-      readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
-        if (body instanceof ConnectError) refuse(req, res, cors, timeoutError(req, gated) ?? body, gated);
-        else serve(req, res, route, cors, body, binary, gated);
-      });
-    };
-    gateThen(req, res, route, cors, start);
+    if (options.requestGate) {
+      gateThen(req, res, route, cors, (gated) => readPost(req, res, route, cors, binary, version, gated));
+    } else readPost(req, res, route, cors, binary, version, undefined);
     return true;
   }
 
-  /** Runs the request gate, if there is one, and then `start`. */
+  /** Reads a POST's body and serves the call. */
+  function readPost(
+    req: FastRequest,
+    res: FastResponse,
+    route: PreparedRoute,
+    cors: Record<string, string>,
+    binary: boolean,
+    version: string | string[] | undefined,
+    gated: GatedCall | undefined,
+  ): void {
+    if (version === undefined && options.requireConnectProtocolHeader) {
+      refuse(req, res, cors, connectVersionRequired("header"), gated);
+      return;
+    }
+    readBody(req, options.readMaxBytes, options.requestBudget, (body) => {
+      if (body instanceof ConnectError) refuse(req, res, cors, timeoutError(req, gated) ?? body, gated);
+      else serve(req, res, route, cors, body, binary, gated);
+    });
+  }
+
+  /** Makes the call's context, runs the request gate on it, and then `start`, or answers the gate's refusal. */
   function gateThen(
     req: FastRequest,
     res: FastResponse,
     route: PreparedRoute,
     cors: Record<string, string>,
-    start: (gated?: GatedCall) => void,
+    start: (gated: GatedCall | undefined) => void,
   ): void {
     const gate = options.requestGate;
-    if (!gate) {
-      start();
-      return;
-    }
-    passGate(
-      gate,
-      options,
-      inflight,
-      { req, res, method: route.method, protocolName: "connect", timeoutHeader: "connect-timeout-ms" },
-      start,
-      (error, context) =>
-        respondError(res, cors, error, context.responseHeader, context.responseTrailerIfSet, errorBodyFor(req)),
-    );
+    if (!gate) return;
+    const view = new GateContext(options, inflight, req, route.method, "connect", "connect-timeout-ms");
+    const verdict = askGate(gate, view);
+    if (verdict === undefined) start(view.gated());
+    else if (verdict instanceof ConnectError) refuseAtGate(req, res, cors, verdict, view.context());
+    else verdict.then((error) => (error ? refuseAtGate(req, res, cors, error, view.context()) : start(view.gated())));
+  }
+
+  /** A call the request gate refused: reported as an early refusal, and answered with what the gate set. */
+  function refuseAtGate(
+    req: FastRequest,
+    res: FastResponse,
+    cors: Record<string, string>,
+    error: ConnectError,
+    context: CallContext,
+  ): void {
+    context.finish();
+    reportGateRefusal(options, req, "connect", error, context);
+    respondError(res, cors, error, context.responseHeader, context.responseTrailerIfSet, errorBodyFor(req));
   }
 
   /**
@@ -115,7 +134,9 @@ export function createConnectUnary(engine: CallEngine) {
     if (compression !== null && compression !== "identity") return false;
     const cors = corsHeaders(req.headers, options.cors);
     if (!cors) return false;
-    gateThen(req, res, route, cors, (gated) => serveGet(req, res, route, cors, url.slice(queryAt + 1), query, gated));
+    if (options.requestGate) {
+      gateThen(req, res, route, cors, (gated) => serveGet(req, res, route, cors, url.slice(queryAt + 1), query, gated));
+    } else serveGet(req, res, route, cors, url.slice(queryAt + 1), query, undefined);
     return true;
   }
 
@@ -197,7 +218,7 @@ export function createConnectUnary(engine: CallEngine) {
       },
       timeoutMs: timeout.timeoutMs,
       inflight,
-      gated,
+      context: gated?.context,
     };
     const type = binary ? PROTO_TYPE : "application/json";
     void runUnaryCall(
@@ -227,13 +248,10 @@ export function createConnectUnary(engine: CallEngine) {
     gated?: GatedCall,
   ): void {
     const context = gated?.context;
+    context?.finish();
     const header = context?.responseHeader ?? new Headers();
     reportRefusal(options, req, "connect", error, header);
     respondError(res, cors, error, header, context?.responseTrailerIfSet, errorBodyFor(req));
-    if (gated) {
-      gated.stopWatching();
-      gated.context.finish();
-    }
   }
 
   /** How an error's body is written and compressed: as a message is, as connect-node does. */

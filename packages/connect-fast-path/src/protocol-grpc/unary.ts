@@ -1,11 +1,12 @@
 import type { ServerResponse } from "node:http";
 import { type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
+import type { CallContext } from "../call/context.js";
 import type { CallEngine } from "../call/engine.js";
 import { type CallLimits, checkWriteSize } from "../call/limits.js";
 import { readBody, readEnvelopedBody } from "../call/read-body.js";
 import { reportRefusal } from "../call/refusal.js";
-import { type GatedCall, passGate } from "../call/request-gate.js";
+import { askGate, GateContext, type GatedCall, reportGateRefusal } from "../call/request-gate.js";
 import type { PreparedRoute } from "../call/routes.js";
 import { runUnaryCall } from "../call/run-unary-call.js";
 import { requestTimeout } from "../call/timeouts.js";
@@ -91,7 +92,10 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
           readEnvelopedBody(req, options.readMaxBytes, options.requestBudget, done);
 
     const protocolName = web ? "grpc-web" : "grpc";
-    const serve = (received: Buffer | ConnectError, gated?: GatedCall): void => {
+    const gate = options.requestGate;
+    // What the gate made of the call's context, carried into the call.
+    let gated: GatedCall | undefined;
+    const serve = (received: Buffer | ConnectError): void => {
       const wireBytes = received instanceof ConnectError ? 0 : received.byteLength;
       let body: Buffer | ConnectError = received;
       if (text && !(received instanceof ConnectError)) {
@@ -124,7 +128,7 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
         },
         timeoutMs: timeout.timeoutMs,
         inflight,
-        gated,
+        context: gated?.context,
       };
       void runUnaryCall(
         call,
@@ -136,17 +140,23 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
         (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
       );
     };
-    const gate = options.requestGate;
-    if (gate) {
-      passGate(
-        gate,
-        options,
-        inflight,
-        { req, res, method: route.method, protocolName, timeoutHeader: "grpc-timeout" },
-        (gated) => read((received) => serve(received, gated)),
-        (error, context) => respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer),
-      );
-    } else read(serve);
+    if (!gate) {
+      read(serve);
+      return;
+    }
+    const view = new GateContext(options, inflight, req, route.method, protocolName, "grpc-timeout");
+    const verdict = askGate(gate, view);
+    if (verdict === undefined) {
+      gated = view.gated();
+      read(serve);
+    } else if (verdict instanceof ConnectError) refuseAtGate(options, req, reply, verdict, view.context());
+    else {
+      verdict.then((error) => {
+        if (error) return refuseAtGate(options, req, reply, error, view.context());
+        gated = view.gated();
+        read(serve);
+      });
+    }
   };
 }
 
@@ -158,6 +168,7 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
 function refuse(options: CallLimits, req: FastRequest, reply: Reply, error: ConnectError, gated?: GatedCall): void {
   // Past a gate, the call has a context already: what the gate set in it goes out too.
   const context = gated?.context;
+  context?.finish();
   const trailer = context?.responseTrailer ?? new LeanHeaders();
   if (reply.web) {
     const header = context?.responseHeader ?? new LeanHeaders();
@@ -167,10 +178,19 @@ function refuse(options: CallLimits, req: FastRequest, reply: Reply, error: Conn
     reportRefusal(options, req, "grpc", error, trailer);
     respondError(reply, error, context?.responseHeaderIfSet, trailer);
   }
-  if (gated) {
-    gated.stopWatching();
-    gated.context.finish();
-  }
+}
+
+/** A call the request gate refused: reported as an early refusal, and answered with what the gate set. */
+function refuseAtGate(
+  options: CallLimits,
+  req: FastRequest,
+  reply: Reply,
+  error: ConnectError,
+  context: CallContext,
+): void {
+  context.finish();
+  reportGateRefusal(options, req, reply.web ? "grpc-web" : "grpc", error, context);
+  respondError(reply, error, context.responseHeaderIfSet, context.responseTrailer);
 }
 
 function respondError(reply: Reply, error: ConnectError, header: Headers | undefined, trailer: Headers): void {
