@@ -22,7 +22,7 @@ import { requestTimeout } from "../call/timeouts.js";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
 import { corsHeaders } from "../wire/cors.js";
 import { endWithBody } from "../wire/end-with-body.js";
-import type { FastRequest, FastResponse } from "../wire/exchange.js";
+import { copyHeadersInto, type FastRequest, type FastResponse } from "../wire/exchange.js";
 import { compressIfWorth, type ResponseEncodings } from "../wire/response-compression.js";
 import { strictUtf8 } from "../wire/strict-utf8.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
@@ -333,8 +333,8 @@ function send(
   if (res.headersSent || res.destroyed) return;
   const out: Record<string, string> = { ...cors };
   // As connect's trailerMux, without building a Headers to hold the result.
-  if (header) for (const [key, value] of header) out[key] = value;
-  if (trailer) for (const [key, value] of trailer) out[`trailer-${key}`] = value;
+  copyHeadersInto(header, out);
+  copyHeadersInto(trailer, out, "trailer-");
   out["content-type"] = contentType;
   if (encoding) out["content-encoding"] = encoding;
   out["content-length"] = String(body.byteLength);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { LeanHeaders } from "./lean-headers.js";
 import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
 
 /** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
@@ -34,6 +35,13 @@ export function peerOf(req: FastRequest): string {
 
 /** Adds the entries of a Headers (which win) to a Node header object made for this response, and returns it. */
 export function outgoing(headers: Headers | undefined, base: Record<string, string>): Record<string, string> {
-  if (headers) for (const [key, value] of headers) base[key] = value;
+  copyHeadersInto(headers, base);
   return base;
+}
+
+/** Copies a Headers' entries into a Node header object, names prefixed with `prefix`; unsorted for our own LeanHeaders (see `copyInto`). */
+export function copyHeadersInto(headers: Headers | undefined, target: Record<string, string>, prefix = ""): void {
+  if (!headers) return;
+  if (headers instanceof LeanHeaders) headers.copyInto(target, prefix);
+  else for (const [key, value] of headers) target[prefix + key] = value;
 }

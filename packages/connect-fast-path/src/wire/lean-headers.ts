@@ -68,6 +68,20 @@ export class LeanHeaders implements Headers {
     this.own().set(name.toLowerCase(), value);
   }
 
+  /**
+   * Copies every entry into a Node header object, names prefixed with
+   * `prefix`, in no particular order: for the server's own writing of a
+   * response head, where order does not matter and sorting (what iteration
+   * does, as Headers does) would cost an array and a sort per call.
+   */
+  copyInto(target: Record<string, string>, prefix = ""): void {
+    if (this.map) {
+      for (const [key, value] of this.map) target[prefix + key] = value;
+      return;
+    }
+    for (const [key, value] of this.baseEntries()) target[prefix + key] = value;
+  }
+
   forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
     for (const [key, value] of this) callback.call(thisArg, value, key, this);
   }
