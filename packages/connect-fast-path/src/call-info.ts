@@ -1,5 +1,4 @@
 import type { ConnectError, ContextKey } from "@connectrpc/connect";
-import type { CallStart } from "./call/unary-chain.js";
 
 /**
  * What the fast path knows about a call that a Connect interceptor does not
@@ -33,26 +32,3 @@ export interface CallInfo {
 
 /** The context key a server's interceptors read a call's {@link CallInfo} from. */
 export type CallInfoKey = ContextKey<CallInfo | undefined>;
-
-/** The fast path's CallInfo, with the peer address read only if asked for. */
-export class FastCallInfo implements CallInfo {
-  readonly protocol: string;
-  readonly bytesIn: number;
-  bytesOut: number | undefined;
-  readonly abortReasonComplete = true;
-  private address: string | undefined;
-
-  constructor(private readonly start: CallStart) {
-    this.protocol = start.context.protocolName;
-    this.bytesIn = start.bytesIn;
-  }
-
-  get peer(): string {
-    this.address ??= this.start.peer();
-    return this.address;
-  }
-
-  abortReason(): ConnectError | undefined {
-    return this.start.context.abortReason;
-  }
-}

@@ -1,8 +1,13 @@
 import type { FastRequest, FastResponse } from "../wire/exchange.js";
 import { InflightCalls } from "./context.js";
 import type { CallLimits } from "./limits.js";
-import { type PreparedRoute, routesByPath, type UnaryRoute } from "./routes.js";
-import { type PreparedStreamRoute, streamRoutesByPath } from "./server-stream.js";
+import {
+  type PreparedRoute,
+  type PreparedStreamRoute,
+  routesByPath,
+  streamRoutesByPath,
+  type UnaryRoute,
+} from "./routes.js";
 import type { ServerStreamRoute } from "./server-stream-chain.js";
 
 /**

@@ -1,13 +1,27 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { BinaryReadOptions, BinaryWriteOptions, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import type { CallInfoKey } from "../call-info.js";
 import type { CorsPolicy } from "../wire/cors.js";
 import type { ResponseEncodings } from "../wire/response-compression.js";
-import type { EarlyRefusal } from "./refusal.js";
 import type { RequestBudget } from "./request-budget.js";
-import type { RequestGate } from "./request-gate.js";
 
 /** What every protocol's handler needs: the same limits and interceptors as the Connect router's. */
+/** connect's `requestGate`: runs once the headers are in, before any request message is read. */
+export type RequestGate = (context: HandlerContext) => void | Promise<void>;
+
+/** A call refused before the interceptors ran: they never see it, so this is its only trace. */
+export interface EarlyRefusal {
+  /** `/package.Service/Method`. */
+  procedure: string;
+  protocol: "grpc" | "grpc-web" | "connect";
+  error: ConnectError;
+  /** The client's address, e.g. `127.0.0.1:53110`. */
+  peer: string;
+  /** The request's headers as Node parsed them (a request id the caller sent, say). */
+  requestHeaders: IncomingHttpHeaders;
+}
+
 export interface CallLimits {
   /** Largest request message. */
   readMaxBytes: number;

@@ -1,19 +1,8 @@
-import type { IncomingHttpHeaders } from "node:http";
 import type { ConnectError } from "@connectrpc/connect";
 import { type FastRequest, peerOf } from "../wire/exchange.js";
-import type { CallLimits } from "./limits.js";
+import type { CallLimits, EarlyRefusal } from "./limits.js";
 
-/** A call refused before the interceptors ran: they never see it, so this is its only trace. */
-export interface EarlyRefusal {
-  /** `/package.Service/Method`. */
-  procedure: string;
-  protocol: "grpc" | "grpc-web" | "connect";
-  error: ConnectError;
-  /** The client's address, e.g. `127.0.0.1:53110`. */
-  peer: string;
-  /** The request's headers as Node parsed them (a request id the caller sent, say). */
-  requestHeaders: IncomingHttpHeaders;
-}
+export type { EarlyRefusal } from "./limits.js";
 
 /**
  * Reports a call refused before the interceptors, and adds what the

@@ -3,12 +3,11 @@ import type { CallInfo } from "../call-info.js";
 import { type FastRequest, peerOf } from "../wire/exchange.js";
 import { LeanHeaders } from "../wire/lean-headers.js";
 import { type CallContext, createCallContext, type InflightCalls, type SingleRequestMethod } from "./context.js";
-import type { CallLimits } from "./limits.js";
+import type { CallLimits, RequestGate } from "./limits.js";
 import { reportRefusal } from "./refusal.js";
 import { type ParsedTimeout, parseRequestTimeout, type TimeoutHeader } from "./timeouts.js";
 
-/** connect's `requestGate`: runs once the headers are in, before any request message is read. */
-export type RequestGate = (context: HandlerContext) => void | Promise<void>;
+export type { RequestGate } from "./limits.js";
 
 /** A call the gate let through, before its body is read: its context (started once the body is in) and its deadline. */
 export interface GatedCall {

@@ -1,6 +1,7 @@
-import type { DescMethodUnary } from "@bufbuild/protobuf";
+import type { DescMethodServerStreaming, DescMethodUnary } from "@bufbuild/protobuf";
 import type { FastRequest } from "../wire/exchange.js";
 import type { CallLimits } from "./limits.js";
+import { createServerStreamInvoker, type ServerStreamInvoker, type ServerStreamRoute } from "./server-stream-chain.js";
 import { createUnaryInvoker, type UnaryInvoker, type UnaryRoute } from "./unary-chain.js";
 
 export type { UnaryRoute } from "./unary-chain.js";
@@ -19,6 +20,24 @@ export function routesByPath(
     routes.map((r) => [
       `/${r.method.parent.typeName}/${r.method.name}`,
       { method: r.method, invoke: createUnaryInvoker(r, interceptors, callInfoKey) },
+    ]),
+  );
+}
+
+/** A server-streaming method ready for the fast path: its implementation behind the interceptors. */
+export interface PreparedStreamRoute {
+  method: DescMethodServerStreaming;
+  invoke: ServerStreamInvoker;
+}
+
+export function streamRoutesByPath(
+  routes: readonly ServerStreamRoute[],
+  { interceptors, callInfoKey }: Pick<CallLimits, "interceptors" | "callInfoKey">,
+): Map<string, PreparedStreamRoute> {
+  return new Map(
+    routes.map((r) => [
+      `/${r.method.parent.typeName}/${r.method.name}`,
+      { method: r.method, invoke: createServerStreamInvoker(r, interceptors, callInfoKey) },
     ]),
   );
 }

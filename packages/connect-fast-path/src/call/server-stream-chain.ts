@@ -9,10 +9,10 @@ import {
   type StreamResponse,
   type UnaryRequest,
 } from "@connectrpc/connect";
-import { type CallInfoKey, FastCallInfo } from "../call-info.js";
+import type { CallInfoKey } from "../call-info.js";
 import type { CallContext } from "./context.js";
+import { type CallStart, FastCallInfo } from "./fast-call-info.js";
 import { applyInterceptors, callState, copyHeaders, handlerContext } from "./interceptor-chain.js";
-import type { CallStart } from "./unary-chain.js";
 
 /** One server-streaming method and the function that implements it. */
 export interface ServerStreamRoute {

@@ -11,12 +11,8 @@ import { type CallLimits, checkWriteSize } from "./limits.js";
 import { readEnvelopedBody } from "./read-body.js";
 import { reportRefusal } from "./refusal.js";
 import { askGate, GateContext, type GatedCall, reportGateRefusal } from "./request-gate.js";
-import {
-  createServerStreamInvoker,
-  type OpenStream,
-  type ServerStreamInvoker,
-  type ServerStreamRoute,
-} from "./server-stream-chain.js";
+import type { PreparedStreamRoute } from "./routes.js";
+import type { OpenStream } from "./server-stream-chain.js";
 import { requestTimeout, type TimeoutHeader } from "./timeouts.js";
 
 /** What differs between the protocols on a server stream: each `protocol-*` folder has its own. */
@@ -45,24 +41,6 @@ export interface StreamProtocol {
     context: CallContext,
     framing: StreamFraming,
   ): void;
-}
-
-/** A server-streaming method ready for the fast path: its implementation behind the interceptors. */
-export interface PreparedStreamRoute {
-  method: DescMethodServerStreaming;
-  invoke: ServerStreamInvoker;
-}
-
-export function streamRoutesByPath(
-  routes: readonly ServerStreamRoute[],
-  { interceptors, callInfoKey }: Pick<CallLimits, "interceptors" | "callInfoKey">,
-): Map<string, PreparedStreamRoute> {
-  return new Map(
-    routes.map((r) => [
-      `/${r.method.parent.typeName}/${r.method.name}`,
-      { method: r.method, invoke: createServerStreamInvoker(r, interceptors, callInfoKey) },
-    ]),
-  );
 }
 
 /**

@@ -10,24 +10,15 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { type CallInfoKey, FastCallInfo } from "../call-info.js";
+import type { CallInfoKey } from "../call-info.js";
 import type { CallContext } from "./context.js";
+import { type CallStart, FastCallInfo } from "./fast-call-info.js";
 import { applyInterceptors, callState, copyHeaders, handlerContext } from "./interceptor-chain.js";
 
 /** One unary method and the function that implements it. */
 export interface UnaryRoute {
   method: DescMethodUnary;
   impl: (request: never, context: HandlerContext) => unknown;
-}
-
-/** One call as the protocol code hands it over: its parsed request and its context. */
-export interface CallStart {
-  context: CallContext;
-  request: unknown;
-  /** Request body bytes read. */
-  bytesIn: number;
-  /** The client's address, read only if an interceptor asks. */
-  peer: () => string;
 }
 
 /** A unary call as the protocol code hands it over, with its way to encode the answer. */
