@@ -258,6 +258,9 @@ function noteGateErrors(gate: (context: HandlerContext) => void | Promise<void>)
     } catch (e) {
       return note(context, e);
     }
-    return result instanceof Promise ? result.catch((e: unknown) => note(context, e)) : result;
+    // Any thenable, as connect awaits whatever a gate returns.
+    const thenable =
+      typeof result === "object" && result !== null && typeof (result as PromiseLike<void>).then === "function";
+    return thenable ? Promise.resolve(result).catch((e: unknown) => note(context, e)) : result;
   };
 }

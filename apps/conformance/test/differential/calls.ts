@@ -92,7 +92,7 @@ const CLIENT_HEADERS: Record<string, string[]> = {
   te: ["trailers"],
   [FAIL]: ["plain", "plain-mid-stream"],
   [ERROR_METADATA]: Object.keys({ protocol: 0, custom: 0, both: 0 }),
-  [GATE]: ["refuse", "refuse-later", "plain", "pass"],
+  [GATE]: ["refuse", "refuse-later", "plain", "pass", "thenable"],
 };
 
 const headersArb = fc

@@ -101,6 +101,8 @@ export interface CallContextInit {
    * nothing behind. Its deadline still counts from now.
    */
   deferStart?: boolean;
+  /** The request's headers as the request gate saw (and perhaps changed) them; made from `requestHeaders` if not given. */
+  requestHeader?: LeanHeaders;
 }
 
 /**
@@ -150,6 +152,8 @@ class FastCallContext implements CallContext, Abortable {
     if (this.started) return;
     this.started = true;
     this.init.inflight.add(this);
+    // Added after the shutdown: aborted and finished at once, no timer to arm.
+    if (this.done) return;
     if (this.deadline !== undefined) {
       this.timer = setTimeout(
         () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
@@ -169,7 +173,7 @@ class FastCallContext implements CallContext, Abortable {
   readonly timeoutMs = (): number | undefined => (this.deadline === undefined ? undefined : this.deadline - Date.now());
 
   get requestHeader(): Headers {
-    this.header ??= new LeanHeaders(this.init.requestHeaders);
+    this.header ??= this.init.requestHeader ?? new LeanHeaders(this.init.requestHeaders);
     return this.header;
   }
 

@@ -71,6 +71,7 @@ export class GateContext implements HandlerContext {
   }
 
   get requestHeader(): Headers {
+    // Once the context is made, it holds the one object (this view's, if it had made one first).
     if (this.made) return this.made.requestHeader;
     this.header ??= new LeanHeaders(this.req.headers);
     return this.header;
@@ -109,6 +110,8 @@ export class GateContext implements HandlerContext {
         requestHeaders: req.headers,
         inflight: this.inflight,
         deferStart: true,
+        // The same object the gate reads and may change, as connect-node's gate, interceptors and handler share one.
+        requestHeader: this.header,
       });
       if (options.callInfoKey) this.made.values.set(options.callInfoKey, new GateCallInfo(req, this.protocolName));
     }
@@ -117,6 +120,8 @@ export class GateContext implements HandlerContext {
 
   /** The call as the gate let it through: its context, if the gate touched one, and its deadline; else nothing to carry. */
   gated(): GatedCall | undefined {
+    // Request headers the gate changed must reach the interceptors and the handler.
+    if (this.header?.written) this.context();
     return this.made && { context: this.made, timeout: this.timeout };
   }
 }
@@ -135,7 +140,8 @@ export function askGate(gate: RequestGate, context: HandlerContext): GateVerdict
   } catch (e) {
     return refusal(e);
   }
-  return result instanceof Promise ? result.then(() => undefined, refusal) : undefined;
+  // Any thenable, as connect-node awaits whatever the gate returns.
+  return isThenable(result) ? Promise.resolve(result).then(() => undefined, refusal) : undefined;
 }
 
 function refusal(thrown: unknown): ConnectError {
@@ -163,4 +169,8 @@ export function reportGateRefusal(
     error,
     protocolName === "grpc" ? context.responseTrailer : context.responseHeader,
   );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }

@@ -1,7 +1,7 @@
 import { type DescMethodServerStreaming, type Message, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { envelope, parseSingleEnvelope } from "../wire/envelopes.js";
-import { type FastRequest, type FastResponse, outgoing, peerOf } from "../wire/exchange.js";
+import { abandon, type FastRequest, type FastResponse, outgoing, peerOf } from "../wire/exchange.js";
 import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
 import type { ResponseEncoding } from "../wire/response-compression.js";
 import { WRITES_PER_TURN } from "../wire/take-turns.js";
@@ -145,7 +145,7 @@ export function serveServerStream(
   const verdict = askGate(gate, view);
   if (verdict === undefined) begin(view.gated());
   else if (verdict instanceof ConnectError) refuseAtGate(verdict);
-  else verdict.then((error) => (error ? refuseAtGate(error) : begin(view.gated())));
+  else verdict.then((error) => (error ? refuseAtGate(error) : begin(view.gated()))).catch(() => abandon(res));
 }
 
 /** How a call's answer is framed. */

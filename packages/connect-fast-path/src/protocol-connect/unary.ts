@@ -22,7 +22,7 @@ import { requestTimeout } from "../call/timeouts.js";
 import { codeToHttpStatus, errorToJsonBytes, mergeNonProtocolHeaders } from "../connect-internals.js";
 import { corsHeaders } from "../wire/cors.js";
 import { endWithBody } from "../wire/end-with-body.js";
-import { copyHeadersInto, type FastRequest, type FastResponse } from "../wire/exchange.js";
+import { abandon, copyHeadersInto, type FastRequest, type FastResponse } from "../wire/exchange.js";
 import { compressIfWorth, type ResponseEncodings } from "../wire/response-compression.js";
 import { strictUtf8 } from "../wire/strict-utf8.js";
 import { isBase64, notBase64, rawQueryParam } from "./base64-message.js";
@@ -96,7 +96,11 @@ export function createConnectUnary(engine: CallEngine) {
     const verdict = askGate(gate, view);
     if (verdict === undefined) start(view.gated());
     else if (verdict instanceof ConnectError) refuseAtGate(req, res, cors, verdict, view.context());
-    else verdict.then((error) => (error ? refuseAtGate(req, res, cors, error, view.context()) : start(view.gated())));
+    else {
+      verdict
+        .then((error) => (error ? refuseAtGate(req, res, cors, error, view.context()) : start(view.gated())))
+        .catch(() => abandon(res));
+    }
   }
 
   /** A call the request gate refused: reported as an early refusal, and answered with what the gate set. */

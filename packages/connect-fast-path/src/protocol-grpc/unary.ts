@@ -13,7 +13,7 @@ import { requestTimeout } from "../call/timeouts.js";
 import { decodeBase64 } from "../protocol-grpc-web/base64-frames.js";
 import { endWithBody } from "../wire/end-with-body.js";
 import { envelope, parseSingleEnvelope, setErrorTrailer, trailerFrame } from "../wire/envelopes.js";
-import { type FastRequest, type FastResponse, outgoing } from "../wire/exchange.js";
+import { abandon, type FastRequest, type FastResponse, outgoing } from "../wire/exchange.js";
 import { LeanHeaders } from "../wire/lean-headers.js";
 import { RawHttp2Response } from "../wire/raw-http2-exchange.js";
 import { compressIfWorth, type ResponseEncoding } from "../wire/response-compression.js";
@@ -151,11 +151,13 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
       read(serve);
     } else if (verdict instanceof ConnectError) refuseAtGate(options, req, reply, verdict, view.context());
     else {
-      verdict.then((error) => {
-        if (error) return refuseAtGate(options, req, reply, error, view.context());
-        gated = view.gated();
-        read(serve);
-      });
+      verdict
+        .then((error) => {
+          if (error) return refuseAtGate(options, req, reply, error, view.context());
+          gated = view.gated();
+          read(serve);
+        })
+        .catch(() => abandon(res));
     }
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { LeanHeaders } from "./lean-headers.js";
-import type { RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
+import { type RawHttp2Request, RawHttp2Response } from "./raw-http2-exchange.js";
 
 /** A request or response of either HTTP version: Node's (the compatibility API for HTTP/2), or an HTTP/2 stream's own. */
 export type FastRequest = IncomingMessage | Http2ServerRequest | RawHttp2Request;
@@ -44,4 +44,15 @@ export function copyHeadersInto(headers: Headers | undefined, target: Record<str
   if (!headers) return;
   if (headers instanceof LeanHeaders) headers.copyInto(target, prefix);
   else for (const [key, value] of headers) target[prefix + key] = value;
+}
+
+/**
+ * Drops a call that can no longer be answered, because something threw
+ * while it was being answered: the client sees its stream reset (or, over
+ * HTTP/1.1, its connection closed) rather than the server crashing on an
+ * unhandled rejection.
+ */
+export function abandon(res: FastResponse): void {
+  if (res instanceof RawHttp2Response) res.reset();
+  else res.destroy();
 }

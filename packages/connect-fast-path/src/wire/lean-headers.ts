@@ -19,6 +19,11 @@ export class LeanHeaders implements Headers {
 
   constructor(private base?: IncomingHttpHeaders) {}
 
+  /** Whether anything was written to it (set, append, delete): it no longer reads the request's own header object. */
+  get written(): boolean {
+    return this.map !== undefined;
+  }
+
   private own(): Map<string, string> {
     if (!this.map) {
       this.map = this.base ? new Map(this.baseEntries()) : new Map();

@@ -17,8 +17,15 @@ export function chainGates(gates: readonly RequestGate[]): RequestGate | undefin
   if (gates.length <= 1) return gates[0];
   const from = (index: number, context: HandlerContext): void | Promise<void> => {
     for (let i = index; i < gates.length; i++) {
-      const pending = (gates[i] as RequestGate)(context);
-      if (pending instanceof Promise) return pending.then(() => from(i + 1, context));
+      const pending: unknown = (gates[i] as RequestGate)(context);
+      // Any thenable, as connect awaits whatever a gate returns.
+      if (
+        typeof pending === "object" &&
+        pending !== null &&
+        typeof (pending as PromiseLike<void>).then === "function"
+      ) {
+        return Promise.resolve(pending as PromiseLike<void>).then(() => from(i + 1, context));
+      }
     }
   };
   return (context) => from(0, context);
