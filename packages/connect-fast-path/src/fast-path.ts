@@ -16,6 +16,7 @@ import { createCallEngine } from "./call/engine.js";
 import type { CallLimits } from "./call/limits.js";
 import type { EarlyRefusal } from "./call/refusal.js";
 import type { RequestBudget } from "./call/request-budget.js";
+import { reportingGate } from "./call/request-gate.js";
 import type { UnaryRoute } from "./call/routes.js";
 import type { ServerStreamRoute } from "./call/server-stream-chain.js";
 import type { CallInfoKey } from "./call-info.js";
@@ -264,7 +265,9 @@ function resolveLimits(options: FastPathOptions): CallLimits {
  * its own is left to connect-node: this package does not know them.
  */
 function recordRoutes(options: FastPathOptions) {
-  const router = createConnectRouter(options);
+  // Its handlers serve the text mode, which reports a gate's refusals as the fast path does.
+  const gate = options.requestGate;
+  const router = createConnectRouter(gate ? { ...options, requestGate: reportingGate(gate, options) } : options);
   const unary: UnaryRoute[] = [];
   const serverStreaming: ServerStreamRoute[] = [];
   const note = (spec: MethodImplSpec): void => {

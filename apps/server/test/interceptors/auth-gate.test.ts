@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GreetStreamRequestSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { startTestServer, type TestServer } from "../testing.js";
 
 // Auth runs as the router's request gate: a call without a valid token is
@@ -89,6 +91,26 @@ for (const fastPath of [true, false]) {
       const answer = await grpcWithoutBody(server.port);
       assert.equal(answer.status, "16");
       assert.match(decodeURIComponent(answer.message ?? ""), /needs a bearer token/);
+    });
+
+    it("refuses a gRPC-Web text stream without a token, and counts it as an early refusal with its request id", async () => {
+      // Text-mode streams run connect-node's handler, translated around by
+      // the fast path (or its completions): the same gate, and the refusal
+      // reported as every other one is.
+      const message = toBinary(GreetStreamRequestSchema, create(GreetStreamRequestSchema, { name: "Ada" }));
+      const frame = Buffer.alloc(5 + message.length);
+      frame.writeUInt32BE(message.length, 1);
+      frame.set(message, 5);
+      const res = await fetch(`${server.url}/greeter.v1.Greeter/GreetStream`, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web-text", "x-request-id": "text-mode-refusal" },
+        body: frame.toString("base64"),
+      });
+      const text = Buffer.from(await res.text(), "base64").toString("latin1");
+      assert.match(text, /grpc-status: ?16/);
+      assert.equal(res.headers.get("x-request-id"), "text-mode-refusal");
+      const counted = await server.metrics.getSingleMetricAsString("greeter_rpc_refused_total");
+      assert.match(counted, /procedure="\/greeter\.v1\.Greeter\/GreetStream",code="unauthenticated"\} 1/);
     });
 
     it("refuses a Connect call without a token before its body arrives", async () => {

@@ -174,3 +174,39 @@ export function reportGateRefusal(
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
+
+/**
+ * The gate for the router whose handlers the gRPC-Web text mode runs
+ * (connect-node's, translated around): a call it refuses is reported as
+ * the fast path reports its own refusals (`onRefused`), with what the
+ * report adds (a request id) in the answer's head. Without `onRefused`,
+ * the gate as it is.
+ */
+export function reportingGate(gate: RequestGate, options: Pick<CallLimits, "onRefused" | "callInfoKey">): RequestGate {
+  const { onRefused, callInfoKey } = options;
+  if (!onRefused) return gate;
+  const report = (context: HandlerContext, thrown: unknown): never => {
+    const requestHeaders: Record<string, string> = {};
+    context.requestHeader.forEach((value, name) => {
+      requestHeaders[name] = value;
+    });
+    const extra = onRefused({
+      procedure: `/${context.service.typeName}/${context.method.name}`,
+      protocol: "grpc-web",
+      error: refusal(thrown),
+      peer: (callInfoKey && context.values.get(callInfoKey)?.peer) ?? "unknown",
+      requestHeaders,
+    });
+    if (extra) for (const [name, value] of Object.entries(extra)) context.responseHeader.set(name, value);
+    throw thrown;
+  };
+  return (context) => {
+    let result: void | Promise<void>;
+    try {
+      result = gate(context);
+    } catch (e) {
+      return report(context, e);
+    }
+    return isThenable(result) ? Promise.resolve(result).catch((e: unknown) => report(context, e)) : result;
+  };
+}
