@@ -91,6 +91,19 @@ function streamCase(id: string, label: string, server: ServerSpec): BenchCase {
   };
 }
 
+/** The REST routes' greeting, posted as a browser or curl would. */
+async function postRestGreet(
+  baseUrl: string,
+  headers: Record<string, string>,
+): Promise<{ res: Response; body: { greeting?: string } }> {
+  const res = await fetch(`${baseUrl}/greet`, {
+    method: "POST",
+    body: greetJson,
+    headers: { "content-type": "application/json", ...headers },
+  });
+  return { res, body: (await res.json()) as { greeting?: string } };
+}
+
 export function benchCases(options: { python: boolean; stubsDir: string }): BenchCase[] {
   const cases: BenchCase[] = [
     {
@@ -128,12 +141,7 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       request: { path: "/greet", headers: { "content-type": "application/json" }, body: greetJson },
       http1: true,
       async verify(baseUrl) {
-        const res = await fetch(`${baseUrl}/greet`, {
-          method: "POST",
-          body: greetJson,
-          headers: { "content-type": "application/json" },
-        });
-        const body = (await res.json()) as { greeting?: string };
+        const { body } = await postRestGreet(baseUrl, {});
         if (body.greeting !== GREETING) throw new Error(`REST answered ${JSON.stringify(body)}`);
       },
     },
@@ -147,12 +155,7 @@ export function benchCases(options: { python: boolean; stubsDir: string }): Benc
       request: { path: "/greet", headers: { "content-type": "application/json" }, body: greetJson },
       http1: true,
       async verify(baseUrl) {
-        const res = await fetch(`${baseUrl}/greet`, {
-          method: "POST",
-          body: greetJson,
-          headers: { "content-type": "application/json", "x-request-id": "bench-verify" },
-        });
-        const body = (await res.json()) as { greeting?: string };
+        const { res, body } = await postRestGreet(baseUrl, { "x-request-id": "bench-verify" });
         if (body.greeting !== GREETING) throw new Error(`REST with the chain answered ${JSON.stringify(body)}`);
         // The chain is on: the id came back and the call was counted.
         if (res.headers.get("x-request-id") !== "bench-verify") throw new Error("REST with the chain: no request id");

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { request } from "node:http";
 import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, ServingStatus } from "@greeter/grpc-health";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
-import { startServerProcess as startMain } from "../test/testing-process.js";
+import { greetOnNewConnection, startServerProcess as startMain } from "../test/testing-process.js";
 
 describe("the server process", () => {
   it("drains on SIGTERM: health goes NOT_SERVING, short calls finish, long streams end UNAVAILABLE, exit 0", async () => {
@@ -55,22 +54,6 @@ describe("the server process", () => {
     await assert.rejects(startMain({ TLS_CERT: "/no/such/cert.pem" }), /TLS_CERT=.*cannot read the file \(ENOENT\)/);
   });
 });
-
-/** One Connect call on a connection of its own, so node:cluster may give it to any worker. */
-function greetOnNewConnection(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/greeter.v1.Greeter/Greet`,
-      { method: "POST", agent: false, headers: { "content-type": "application/json" } },
-      (res) => {
-        res.resume();
-        res.once("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.once("error", reject);
-    req.end(JSON.stringify({ name: "Ada" }));
-  });
-}
 
 describe("WORKERS=2: a cluster on one port", () => {
   it("spreads connections over both workers, sums /metrics over them, and drains all on SIGTERM", async () => {

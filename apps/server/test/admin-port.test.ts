@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer, request } from "node:http";
+import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { freePort, startTestServer, type TestServer } from "./testing.js";
-import { startServerProcess } from "./testing-process.js";
+import { greetOnNewConnection, startServerProcess } from "./testing-process.js";
 
 const GREET_OK = /^grpc_server_handled_total\{[^}]*grpc_method="Greet"[^}]*grpc_code="OK"\} (\d+)$/m;
 
@@ -28,22 +28,6 @@ function assertUnknownPath(answer: Awaited<ReturnType<typeof get>>, path: string
   assert.deepEqual(JSON.parse(answer.body), {
     code: "unimplemented",
     message: `no such method or route: GET ${path}`,
-  });
-}
-
-/** One Connect call on a connection of its own, so node:cluster may give it to any worker. */
-function greetOnNewConnection(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/greeter.v1.Greeter/Greet`,
-      { method: "POST", agent: false, headers: { "content-type": "application/json" } },
-      (res) => {
-        res.resume();
-        res.once("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.once("error", reject);
-    req.end(JSON.stringify({ name: "Ada" }));
   });
 }
 

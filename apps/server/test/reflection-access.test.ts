@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createBearerTokenInterceptor } from "@greeter/interceptors";
@@ -11,22 +9,9 @@ import { Greeter } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { ServerReflection } from "@greeter/proto/grpc/reflection/v1/reflection_pb.js";
 import { Health } from "@greeter/proto/health/v1/health_pb.js";
 import { GREETER_SCOPE } from "../src/access-policy.js";
-import { GREETER_DESCRIPTOR_SET, GRPCURL } from "./interop/proto-paths.js";
+import { grpcurl } from "./interop/grpcurl-run.js";
+import { GREETER_DESCRIPTOR_SET } from "./interop/proto-paths.js";
 import { startTestServer, type TestServer } from "./testing.js";
-
-const run = promisify(execFile);
-
-/** grpcurl's exit code and what it printed. */
-async function grpcurl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(GRPCURL, args, { timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code?: number | string; stdout?: string; stderr?: string };
-    if (typeof failed.code !== "number") throw e;
-    return { code: failed.code, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
 
 /** The services reflection lists, or the code it failed with. */
 async function listServices(transport: Transport): Promise<string[] | Code> {

@@ -1,30 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { type Certificate, makeCertificate } from "../certificate.js";
 import { startTestServer, type TestServer } from "../testing.js";
-import { GRPCURL } from "./proto-paths.js";
-
-const run = promisify(execFile);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** grpcurl (Go, grpc-go): the client the docs' first examples use, schema from reflection alone. */
-async function grpcurl(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(GRPCURL, args, { timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code?: number | string; stdout?: string; stderr?: string };
-    if (typeof failed.code !== "number") throw e;
-    return { code: failed.code, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
+import { grpcurl } from "./grpcurl-run.js";
 
 /** grpcurl prints a stream as JSON objects one after another, pretty-printed. */
 function jsonObjects(text: string): unknown[] {

@@ -16,8 +16,8 @@ import {
   GreetStreamRequestSchema,
 } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { type BareServer, startBareHttp1Server, startBareHttp2Server } from "../../test/bare-test-server.js";
+import { testLimits } from "../../test/call-limits.js";
 import { createProtocolHandler } from "../protocols.js";
-import { responseEncodings } from "../wire/response-compression.js";
 import { createCallEngine } from "./engine.js";
 
 // The streaming fast path alone on a bare server (bare-test-server.ts):
@@ -137,20 +137,13 @@ async function startServer(interceptors: Interceptor[]): Promise<void> {
   const fastPath = createProtocolHandler(
     createCallEngine(
       { unary: [], serverStreaming: [{ method: Greeter.method.greetStream, impl: greetStream as never }] },
-      {
+      testLimits({
         readMaxBytes: MAX_MESSAGE_BYTES,
         writeMaxBytes: MAX_MESSAGE_BYTES,
         shutdownSignal: shutdown.signal,
-        cors: { allowedOrigins: [], exposedHeaders: [] },
         interceptors,
         compressMinBytes: 100,
-        responseEncodings: responseEncodings(undefined),
-        maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-        protocols: { grpc: true, grpcWeb: true, connect: true },
-        requireConnectProtocolHeader: false,
-        jsonOptions: {},
-        binaryOptions: {},
-      },
+      }),
     ),
   );
   if (isHttp1()) server = await startBareHttp1Server(fastPath.handle);

@@ -6,8 +6,8 @@ import { Code, ConnectError, cors, createClient, type HandlerContext } from "@co
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { Health } from "@greeter/proto/health/v1/health_pb.js";
+import { testLimits } from "../../test/call-limits.js";
 import { createCallEngine } from "../call/engine.js";
-import { responseEncodings } from "../wire/response-compression.js";
 import { createConnectHandler } from "./handler.js";
 
 // The fast path alone on a bare node:http server: whatever it does not take
@@ -42,20 +42,10 @@ before(async () => {
         ],
         serverStreaming: [],
       },
-      {
-        readMaxBytes: 1024,
-        writeMaxBytes: 1024,
+      testLimits({
         shutdownSignal: shutdown.signal,
         cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
-        interceptors: [],
-        compressMinBytes: 1024,
-        responseEncodings: responseEncodings(undefined),
-        maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-        protocols: { grpc: true, grpcWeb: true, connect: true },
-        requireConnectProtocolHeader: false,
-        jsonOptions: {},
-        binaryOptions: {},
-      },
+      }),
     ),
   );
   server = http.createServer((req, res) => {

@@ -6,9 +6,9 @@ import { Code, ConnectError, cors, createClient, type HandlerContext } from "@co
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Greeter, type GreetingRequest, GreetingResponseSchema } from "@greeter/proto/greeter/v1/greeter_pb.js";
 import { type BareServer, type Http2Api, startBareHttp2Server } from "../../test/bare-test-server.js";
+import { testLimits } from "../../test/call-limits.js";
 import { type CallEngine, createCallEngine, type ProtocolHandler } from "../call/engine.js";
 import { createGrpcWebHandler } from "../protocol-grpc-web/handler.js";
-import { responseEncodings } from "../wire/response-compression.js";
 import { createGrpcHandler } from "./handler.js";
 
 /** gRPC and gRPC-Web, the two protocols that share this unary code. */
@@ -47,20 +47,10 @@ async function startServer(api: Http2Api): Promise<void> {
   const fastPath = createGrpcFamily(
     createCallEngine(
       { unary: [{ method: greetMethod, impl: greet as never }], serverStreaming: [] },
-      {
-        readMaxBytes: 1024,
-        writeMaxBytes: 1024,
+      testLimits({
         shutdownSignal: shutdown.signal,
         cors: { allowedOrigins: ["http://allowed.example"], exposedHeaders: cors.exposedHeaders },
-        interceptors: [],
-        compressMinBytes: 1024,
-        responseEncodings: responseEncodings(undefined),
-        maxTimeoutMs: Number.MAX_SAFE_INTEGER,
-        protocols: { grpc: true, grpcWeb: true, connect: true },
-        requireConnectProtocolHeader: false,
-        jsonOptions: {},
-        binaryOptions: {},
-      },
+      }),
     ),
   );
   server = await startBareHttp2Server(api, fastPath.handle);
