@@ -85,7 +85,9 @@ export function stalledStreams(url: string, connections: number, streams: number
 /**
  * Opens `connections` HTTP/2 connections with `streams` unary Greets each,
  * every one declaring a message of `messageBytes` and sending all of it but
- * the last byte.
+ * the last byte, or only its first `sentBytes`. (Node resets a
+ * connection's streams with ENHANCE_YOUR_CALM once it holds more than its
+ * `maxSessionMemory`, 10 MB, of what nobody reads.)
  */
 export function heldMessages(
   url: string,
@@ -93,13 +95,14 @@ export function heldMessages(
   streams: number,
   messageBytes: number,
   gzip: boolean,
+  sentBytes = messageBytes - 1,
 ): Attack {
   const sessions: http2.ClientHttp2Session[] = [];
   let refused = 0;
   const head = Buffer.alloc(5);
   head[0] = gzip ? 1 : 0;
   head.writeUInt32BE(messageBytes, 1);
-  const almost = Buffer.alloc(messageBytes - 1, 7);
+  const almost = Buffer.alloc(sentBytes, 7);
   for (let c = 0; c < connections; c++) {
     const session = http2.connect(url, { settings: { initialWindowSize: 2 ** 31 - 1 } });
     session.on("error", () => {});

@@ -77,6 +77,44 @@ describe("attacks on memory, against the server process", () => {
     });
   }
 
+  for (const gzip of [false, true]) {
+    it(`90 unfinished 4 MiB messages without a token, AUTH_REQUIRED=true (${gzip ? "connect-node's path" : "the fast path"}): answered on their headers, none of it held`, async () => {
+      // Auth is the request gate: a stranger's message is never read, so
+      // it never reaches the request budget, and each call is answered
+      // though its message never finishes. 256 KiB of each is sent, which
+      // keeps a connection under Node's own session-memory limit.
+      const secret = "an-attack-test-secret-long-enough-for-hs256";
+      const { child, url } = await startServerProcess({
+        ...PRODUCTION,
+        AUTH_REQUIRED: "true",
+        AUTH_JWT_SECRET: secret,
+      });
+      const pid = child.pid ?? 0;
+      await probeGreet(url, 2_000);
+      const baseline = rssOf(pid);
+      const attack = heldMessages(url, 3, 30, 4 * MiB - 100, gzip, 256 * 1024);
+      try {
+        const { peakRss } = await watch(url, pid, 4_000, 300, 5_000);
+        assert.equal(child.exitCode, null, "the server is still running");
+        assert.equal(attack.refused, 90, "every call was answered, though its message never finished");
+        const grown = peakRss - baseline;
+        assert.ok(grown < 64 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB`);
+        assert.equal(
+          await metric(url, "greeter_request_budget_refused_total", "budget="),
+          0,
+          "nothing reached the budget",
+        );
+        assert.ok(
+          (await metric(url, "greeter_rpc_refused_total", 'code="unauthenticated"')) >= 90,
+          "each call counted as refused",
+        );
+      } finally {
+        attack.stop();
+        child.kill("SIGKILL");
+      }
+    });
+  }
+
   it("20 gRPC-Web text streams left unread: other calls are served meanwhile", async () => {
     const { child, url } = await startServerProcess(PRODUCTION);
     const attack = unreadTextStreams(url, 20);
