@@ -33,7 +33,7 @@ export function runUnaryCall(
   call: UnaryCall,
   answer: (body: Uint8Array, context: CallContext) => void,
   fail: (error: ConnectError, context: CallContext) => void,
-): Promise<void> {
+): void {
   const { req, res, route } = call;
   const gated = call.context;
   gated?.start();
@@ -60,7 +60,17 @@ export function runUnaryCall(
       context.finish();
     }
   };
-  let invoked: Promise<Uint8Array>;
+  const answered = (body: Uint8Array): void => {
+    try {
+      answer(body, context);
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    res.removeListener("close", onClose);
+    context.finish();
+  };
+  let invoked: Uint8Array | Promise<Uint8Array>;
   try {
     invoked = route.invoke({
       context,
@@ -72,17 +82,15 @@ export function runUnaryCall(
   } catch (e) {
     invoked = Promise.reject(e);
   }
+  // Answered at once, in this tick: nothing can have aborted the call
+  // meanwhile but a shutdown that came before it started.
+  if (invoked instanceof Uint8Array) {
+    if (context.abortReason) failed(context.abortReason);
+    else answered(invoked);
+    return;
+  }
   // Promise callbacks, not an async function: see createUnaryInvoker.
-  return untilAborted(invoked, context).then((body) => {
-    try {
-      answer(body, context);
-    } catch (e) {
-      failed(e);
-      return;
-    }
-    res.removeListener("close", onClose);
-    context.finish();
-  }, failed);
+  untilAborted(invoked, context).then(answered, failed);
 }
 
 /** Cancels the call when its client goes away before the answer; returns the listener, to be removed once answered. */

@@ -27,8 +27,13 @@ export interface Invocation extends CallStart {
   encode: (message: Message) => Uint8Array;
 }
 
-/** Runs a call through the interceptors and the implementation; resolves to the encoded response. */
-export type UnaryInvoker = (invocation: Invocation) => Promise<Uint8Array>;
+/**
+ * Runs a call through the interceptors and the implementation: the encoded
+ * response, or a promise of it. Without interceptors, a synchronous
+ * implementation's answer comes back as it is, so that the call is answered
+ * in the same tick, without a promise.
+ */
+export type UnaryInvoker = (invocation: Invocation) => Uint8Array | Promise<Uint8Array>;
 
 /**
  * The request the chain starts with, and what its two ends share: the
@@ -118,7 +123,7 @@ export function createUnaryInvoker(
       try {
         const result = route.impl(request as never, context);
         if (isThenable(result)) return Promise.resolve(result).then((value) => encode(normalize(value)));
-        return Promise.resolve(encode(normalize(result)));
+        return encode(normalize(result));
       } catch (e) {
         return Promise.reject(e);
       }

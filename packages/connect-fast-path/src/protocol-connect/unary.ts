@@ -225,7 +225,7 @@ export function createConnectUnary(engine: CallEngine) {
       context: gated?.context,
     };
     const type = binary ? PROTO_TYPE : "application/json";
-    void runUnaryCall(
+    runUnaryCall(
       call,
       (encoded, context) =>
         send(res, 200, type, cors, context.responseHeaderIfSet, context.responseTrailerIfSet, encoded, encoding),

@@ -130,7 +130,7 @@ export function createGrpcUnary(engine: CallEngine): GrpcUnary {
         inflight,
         context: gated?.context,
       };
-      void runUnaryCall(
+      runUnaryCall(
         call,
         (frame, context) => {
           const trailer = context.responseTrailerIfSet ?? new LeanHeaders();
