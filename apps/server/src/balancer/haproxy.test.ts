@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -244,4 +246,15 @@ describe("HAProxy in front of 3 replicas (deploy/haproxy)", () => {
     );
     assert.ok(ok > 100, `only ${ok} calls went through`);
   });
+});
+
+it("removes the configuration it wrote once HAProxy has exited", async () => {
+  const haproxy = await startHaproxy({ frontPort: await freePort(), replicas: ["127.0.0.1:1"] }, { output: "ignore" });
+  const config = haproxy.spawnargs[haproxy.spawnargs.indexOf("-f") + 1] ?? "";
+  assert.ok(existsSync(config), `HAProxy's configuration ${config} is there while it runs`);
+  haproxy.kill("SIGTERM");
+  await once(haproxy, "close");
+  // The removal is asynchronous: bounded wait.
+  for (let i = 0; i < 50 && existsSync(dirname(config)); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(existsSync(dirname(config)), false, `${dirname(config)} is left behind`);
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -55,5 +55,9 @@ export async function startHaproxy(options: HaproxyOptions, start: StartOptions 
   await writeFile(file, renderHaproxyConfig(options));
   // -db: stay in the foreground, log to stderr; -W: master-worker, so SIGTERM stops it cleanly.
   const output = start.output ?? "inherit";
-  return spawn("haproxy", ["-W", "-db", "-f", file], { stdio: ["ignore", output, output] });
+  const haproxy = spawn("haproxy", ["-W", "-db", "-f", file], { stdio: ["ignore", output, output] });
+  // HAProxy reads its configuration once, at start: the directory goes with the process.
+  const removeDir = (): void => void rm(dir, { recursive: true, force: true });
+  haproxy.once("close", removeDir).once("error", removeDir);
+  return haproxy;
 }
