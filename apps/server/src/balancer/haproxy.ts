@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,8 +56,22 @@ export async function startHaproxy(options: HaproxyOptions, start: StartOptions 
   // -db: stay in the foreground, log to stderr; -W: master-worker, so SIGTERM stops it cleanly.
   const output = start.output ?? "inherit";
   const haproxy = spawn("haproxy", ["-W", "-db", "-f", file], { stdio: ["ignore", output, output] });
-  // HAProxy reads its configuration once, at start: the directory goes with the process.
-  const removeDir = (): void => void rm(dir, { recursive: true, force: true });
-  haproxy.once("close", removeDir).once("error", removeDir);
+  // HAProxy reads its configuration at start (and on a reload, which nothing
+  // here asks for): the directory goes with the process, or with this one if
+  // it exits first, as `pnpm replicas` and the bench's driver do on a signal.
+  // `close` comes after a failed spawn too; the spawn error itself is left to
+  // the caller.
+  const removeAtExit = (): void => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Exiting anyway: a leftover directory in tmp is all it costs.
+    }
+  };
+  process.once("exit", removeAtExit);
+  haproxy.once("close", () => {
+    process.removeListener("exit", removeAtExit);
+    rm(dir, { recursive: true, force: true }).catch(() => {});
+  });
   return haproxy;
 }
