@@ -25,7 +25,8 @@ export interface UnaryCall {
  * Runs a call: makes its context, calls the interceptors and the
  * implementation, and hands the encoded answer to `answer` — or any failure
  * to `fail`. It fails with the call's
- * abort reason (deadline, client gone, shutdown) if that comes first, and,
+ * abort reason (deadline, client gone, shutdown) if that comes first, without
+ * running the implementation if the call began after the shutdown, and,
  * as connect-node does, turns anything but a ConnectError into INTERNAL
  * "internal error" so that a bug's message stays in the server.
  */
@@ -70,6 +71,12 @@ export function runUnaryCall(
     res.removeListener("close", onClose);
     context.finish();
   };
+  // Begun after the shutdown: answered with its reason, and the
+  // implementation is not run, so that a retry cannot repeat its effects.
+  if (context.abortReason) {
+    failed(context.abortReason);
+    return;
+  }
   let invoked: Uint8Array | Promise<Uint8Array>;
   try {
     invoked = route.invoke({
@@ -82,8 +89,8 @@ export function runUnaryCall(
   } catch (e) {
     invoked = Promise.reject(e);
   }
-  // Answered at once, in this tick: nothing can have aborted the call
-  // meanwhile but a shutdown that came before it started.
+  // Answered at once, in this tick: only the implementation itself could
+  // have aborted the call meanwhile (by starting a shutdown, say).
   if (invoked instanceof Uint8Array) {
     if (context.abortReason) failed(context.abortReason);
     else answered(invoked);

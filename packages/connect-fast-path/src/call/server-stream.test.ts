@@ -60,9 +60,12 @@ let lastAbortReason: unknown;
 let tallies: { messages: number; end: string }[] = [];
 /** Whether the last "flood" implementation was stopped (its finally ran). */
 let floodStopped = false;
+/** How many times an implementation began to run. */
+let streamsStarted = 0;
 const MAX_MESSAGE_BYTES = 1024;
 
 async function* greetStream(req: GreetStreamRequest, ctx: HandlerContext) {
+  streamsStarted++;
   ctx.responseHeader.set("x-seen-header", ctx.requestHeader.get("x-custom") ?? "");
   ctx.responseTrailer.set("x-trailer", "t");
   const count = Math.min(req.count, 10_000);
@@ -430,12 +433,17 @@ for (const w of WIRES)
         assert.equal(floodStopped, true);
       });
 
-      it("ends running streams with UNAVAILABLE when the server shuts down", async () => {
+      it("ends running streams with UNAVAILABLE when the server shuts down, and runs none begun after it", async () => {
         const call = rawCall({}, requestFrame("slow", 1));
         await sleep(150);
         shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
         const answer = await call;
         assert.equal(answer.trailers["grpc-status"], String(Code.Unavailable));
+        // One begun after the shutdown: its reason, and the implementation never runs.
+        const started = streamsStarted;
+        const late = await rawCall({}, requestFrame("Ada", 1));
+        assert.equal(late.trailers["grpc-status"], String(Code.Unavailable));
+        assert.equal(streamsStarted, started, "a stream begun after the shutdown ran its implementation");
         // The other tests need a server that is not shutting down.
         await server.stop();
         await startServer(withInterceptor ? [tallying] : []);

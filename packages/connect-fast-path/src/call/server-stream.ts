@@ -201,7 +201,9 @@ class ServerStreamCall {
       this.wake?.();
     });
     try {
-      await this.pump(await open());
+      // Begun after the shutdown: ended above with its reason, and the
+      // implementation is not run, as for unary calls.
+      if (context.abortReason === undefined) await this.pump(await open());
     } catch (e) {
       this.end(
         e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
