@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
@@ -258,6 +258,19 @@ async function gone(path: string): Promise<boolean> {
   return !existsSync(path);
 }
 
+/** Runs an ES module script under tsx in a child process, to its end (a short one: it blocks). */
+function runScript(script: string): { code: number | null; out: string; err: string } {
+  const child = spawnSync(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
+    {
+      encoding: "utf8",
+      timeout: 30_000,
+    },
+  );
+  return { code: child.status, out: child.stdout, err: child.stderr };
+}
+
 describe("HAProxy's configuration directory", () => {
   it("is removed once HAProxy has exited", async () => {
     const haproxy = await startHaproxy(
@@ -280,18 +293,7 @@ describe("HAProxy's configuration directory", () => {
       haproxy.kill("SIGKILL");
       process.exit(0);
     `;
-    const child = spawn(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-    });
-    const [code] = (await once(child, "exit")) as [number | null];
+    const { code, out } = runScript(script);
     assert.equal(code, 0);
     const config = out.trim();
     assert.ok(config.endsWith("haproxy.cfg"), `the child printed ${JSON.stringify(out)}`);
@@ -305,22 +307,7 @@ describe("HAProxy's configuration directory", () => {
       const haproxy = await startHaproxy({ frontPort: ${await freePort()}, replicas: ["127.0.0.1:1"] }, { output: "ignore" });
       console.log(haproxy.spawnargs[haproxy.spawnargs.indexOf("-f") + 1]);
     `;
-    const child = spawn(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      err += d;
-    });
-    const [code] = (await once(child, "exit")) as [number | null];
+    const { code, out, err } = runScript(script);
     // Unhandled, as before the cleanup: a missing HAProxy is not silently ignored.
     assert.notEqual(code, 0);
     assert.match(err, /spawn haproxy ENOENT/);
